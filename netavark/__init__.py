@@ -1,0 +1,3 @@
+"""netavark-py: a standard-library-only Python implementation of netavark."""
+
+__version__ = "2.1.0"

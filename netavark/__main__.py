@@ -1,0 +1,3 @@
+from netavark.cli import entry
+
+entry()
