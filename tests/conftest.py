@@ -1,0 +1,13 @@
+"""Shared test setup: the checkout is importable and the launcher is known."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+LAUNCHER = os.path.join(ROOT, "bin", "netavark")
+TESTDATA = os.path.join(ROOT, "tests", "data")
