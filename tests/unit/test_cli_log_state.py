@@ -202,3 +202,9 @@ def test_network_hash_name():
     assert network_hash_name("testnet") == "C5964C6794A11"
     assert network_hash_name("net1", 20) == "8E48F37D5DE60467E164"
     assert network_hash_name("podman") == "1D8721804F16F"
+
+
+def test_man_page_is_generated_from_the_cli_tables():
+    res = subprocess.run([sys.executable, os.path.join(os.path.dirname(LAUNCHER), "..",
+                                                       "scripts", "gen-manpage.py"), "--check"])
+    assert res.returncode == 0, "docs/netavark.1 is stale: run scripts/gen-manpage.py"
