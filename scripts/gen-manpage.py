@@ -35,7 +35,7 @@ def esc(text: str) -> str:
     return text.replace("\\", "\\e").replace("-", "\\-")
 
 
-def option_lines(opts) -> list[str]:  # noqa: ANN001
+def option_lines(opts: tuple) -> list[str]:
     out = []
     for o in opts:
         spelled = o.spelled().strip()
