@@ -88,7 +88,7 @@ def conf(*, driver: str = "macvlan", static_ips: list[str] | None = None,
             "networks": {"podman": per_net}, "network_info": {"podman": net}}
 
 
-def setup(netavark, container: Netns, config: dict) -> dict:
+def run_setup(netavark, container: Netns, config: dict) -> dict:
     return netavark.json("setup", container.path, input=config, env=ENV)
 
 
@@ -98,7 +98,7 @@ def setup_fails(netavark, container: Netns, config: dict) -> str:
     return json.loads(res.stdout)["error"]
 
 
-def teardown(netavark, container: Netns | str, config: dict) -> subprocess.CompletedProcess:
+def run_teardown(netavark, container: Netns | str, config: dict) -> subprocess.CompletedProcess:
     path = container if isinstance(container, str) else container.path
     return netavark("teardown", path, input=config, env=ENV)
 
@@ -140,7 +140,7 @@ def ifindex(ns: Netns, name: str) -> int:
 def test_macvlan_setup_and_teardown(lan: Netns, host: Netns, container: Netns,
                                     netavark) -> None:
     host_before = snapshot(host)
-    out = setup(netavark, container, conf())
+    out = run_setup(netavark, container, conf())
     info = link(container)
     assert out == {"podman": {
         "dns_search_domains": [], "dns_server_ips": [],
@@ -162,7 +162,7 @@ def test_macvlan_setup_and_teardown(lan: Netns, host: Netns, container: Netns,
     assert snapshot(host) == host_before
     assert os.listdir(netavark.config_dir) == []
 
-    res = teardown(netavark, container, conf())
+    res = run_teardown(netavark, container, conf())
     assert (res.returncode, res.stdout) == (0, ""), res.stderr
     assert [x["ifname"] for x in container.ip("link", "show")] == ["lo"]
     assert snapshot(host) == host_before
@@ -171,8 +171,8 @@ def test_macvlan_setup_and_teardown(lan: Netns, host: Netns, container: Netns,
 def test_two_containers_reach_each_other_and_the_lan(lan: Netns, netns_factory,
                                                      netavark) -> None:
     c1, c2 = netns_factory("nvc"), netns_factory("nvc")
-    setup(netavark, c1, conf(static_ips=["10.88.0.2"]))
-    setup(netavark, c2, conf(static_ips=["10.88.0.3"]))
+    run_setup(netavark, c1, conf(static_ips=["10.88.0.2"]))
+    run_setup(netavark, c2, conf(static_ips=["10.88.0.3"]))
     assert link(c1)["address"] != link(c2)["address"]
     c1.run("ping", "-c", "1", "-W", "5", "10.88.0.3")
     c2.run("ping", "-c", "1", "-W", "5", "10.88.0.2")
@@ -183,7 +183,7 @@ def test_two_containers_reach_each_other_and_the_lan(lan: Netns, netns_factory,
     assert neigh["10.88.0.2"] == link(c1)["address"]
     assert neigh["10.88.0.3"] == link(c2)["address"]
     for c in (c1, c2):
-        assert teardown(netavark, c, conf()).returncode == 0
+        assert run_teardown(netavark, c, conf()).returncode == 0
     # after teardown the LAN cannot reach them any more
     res = lan.run("ping", "-c", "1", "-W", "1", "10.88.0.2", check=False)
     assert res.returncode != 0
@@ -192,33 +192,33 @@ def test_two_containers_reach_each_other_and_the_lan(lan: Netns, netns_factory,
 @pytest.mark.parametrize("mode", ["bridge", "private", "vepa", "passthru", "source"])
 def test_macvlan_modes(lan: Netns, container: Netns, netavark, mode: str) -> None:
     config = conf(options={"mode": mode})
-    setup(netavark, container, config)
+    run_setup(netavark, container, config)
     info = link(container)
     assert info["linkinfo"]["info_data"]["mode"] == mode
     assert info["mtu"] == 1500
     assert "UP" in info["flags"]
-    assert teardown(netavark, container, config).returncode == 0
+    assert run_teardown(netavark, container, config).returncode == 0
     assert [x["ifname"] for x in container.ip("link", "show")] == ["lo"]
 
 
 def test_mtu_inherited_from_parent_or_set(lan: Netns, host: Netns, container: Netns,
                                           netavark) -> None:
     host.run("ip", "link", "set", "lan0", "mtu", "1480")
-    setup(netavark, container, conf())
+    run_setup(netavark, container, conf())
     assert link(container)["mtu"] == 1480
-    teardown(netavark, container, conf())
-    setup(netavark, container, conf(options={"mtu": "1400"}))
+    run_teardown(netavark, container, conf())
+    run_setup(netavark, container, conf(options={"mtu": "1400"}))
     assert link(container)["mtu"] == 1400
 
 
 def test_static_mac(lan: Netns, container: Netns, netavark) -> None:
-    out = setup(netavark, container, conf(static_mac="aa:bb:cc:dd:ee:ff"))
+    out = run_setup(netavark, container, conf(static_mac="aa:bb:cc:dd:ee:ff"))
     assert out["podman"]["interfaces"]["eth0"]["mac_address"] == "aa:bb:cc:dd:ee:ff"
     assert link(container)["address"] == "aa:bb:cc:dd:ee:ff"
 
 
 def test_bclim(lan: Netns, container: Netns, netavark) -> None:
-    setup(netavark, container, conf(options={"bclim": "-1"}))
+    run_setup(netavark, container, conf(options={"bclim": "-1"}))
     # iproute2 here does not print the cutoff; read what the kernel reports
     code = ("from netavark.netlink.route import RtnlHandle; "
             "print(RtnlHandle.open().get_link('eth0').info_data.get('bc_cutoff'))")
@@ -234,7 +234,7 @@ def test_several_addresses_dual_stack(lan: Netns, container: Netns, netavark) ->
                {"subnet": "10.89.0.0/16", "gateway": "10.89.0.1"},
                {"subnet": "fd00:88::/64", "gateway": "fd00:88::1"}]
     ips = ["10.88.0.5", "fd00:88::5", "10.89.0.10", "10.88.0.15", "fd00:88::6"]
-    out = setup(netavark, container, conf(static_ips=ips, subnets=subnets))
+    out = run_setup(netavark, container, conf(static_ips=ips, subnets=subnets))
     assert out["podman"]["interfaces"]["eth0"]["subnets"] == [
         {"ipnet": "10.88.0.5/16", "gateway": "10.88.0.1"},
         {"ipnet": "10.88.0.15/16", "gateway": "10.88.0.1"},
@@ -265,14 +265,14 @@ def test_static_routes(lan: Netns, container: Netns, netavark) -> None:
               {"destination": "10.92.0.0/24", "gateway": "10.91.0.1"},
               {"destination": "fd:2f2f::/64", "gateway": "fd:1f1f::20"}]
     config = conf(static_ips=["10.88.0.2", "fd:1f1f::2"], subnets=subnets, routes=routes)
-    setup(netavark, container, config)
+    run_setup(netavark, container, config)
     v4 = {r["dst"]: r for r in container.ip("-4", "route", "show")}
     assert (v4["10.89.0.0/24"]["gateway"], v4["10.89.0.0/24"]["metric"]) == ("10.88.0.2", 100)
     assert (v4["10.90.0.0/24"]["gateway"], v4["10.90.0.0/24"]["metric"]) == ("10.88.0.3", 50)
     assert (v4["10.92.0.0/24"]["gateway"], v4["10.92.0.0/24"]["dev"]) == ("10.91.0.1", "other0")
     v6 = {r["dst"]: r for r in container.ip("-6", "route", "show")}
     assert v6["fd:2f2f::/64"]["gateway"] == "fd:1f1f::20"
-    res = teardown(netavark, container, config)
+    res = run_teardown(netavark, container, config)
     assert (res.returncode, res.stdout) == (0, ""), res.stderr
     assert snapshot(container) == before
 
@@ -285,7 +285,7 @@ def test_no_default_route(lan: Netns, container: Netns, netavark, config: dict) 
     config["networks"]["podman"]["static_ips"].append("fd00:88::2")
     config["network_info"]["podman"]["subnets"].append(
         {"subnet": "fd00:88::/64", "gateway": "fd00:88::1"})
-    out = setup(netavark, container, config)
+    out = run_setup(netavark, container, config)
     assert default_routes(container) == []
     assert default_routes(container, "-6") == []
     # the result still names the gateway
@@ -296,7 +296,7 @@ def test_no_default_route(lan: Netns, container: Netns, netavark, config: dict) 
 def test_internal_keeps_static_routes(lan: Netns, container: Netns, netavark) -> None:
     config = conf(internal=True, routes=[{"destination": "10.89.0.0/24",
                                           "gateway": "10.88.0.7"}])
-    setup(netavark, container, config)
+    run_setup(netavark, container, config)
     assert [r["dst"] for r in container.ip("-4", "route", "show")
             if r.get("protocol") == "static"] == ["10.89.0.0/24"]
 
@@ -304,7 +304,7 @@ def test_internal_keeps_static_routes(lan: Netns, container: Netns, netavark) ->
 def test_metric(lan: Netns, container: Netns, netavark) -> None:
     subnets = [{"subnet": "10.88.0.0/16", "gateway": "10.88.0.1"},
                {"subnet": "fd00:88::/64", "gateway": "fd00:88::1"}]
-    setup(netavark, container, conf(static_ips=["10.88.0.2", "fd00:88::2"], subnets=subnets,
+    run_setup(netavark, container, conf(static_ips=["10.88.0.2", "fd00:88::2"], subnets=subnets,
                                     options={"metric": "200"}))
     assert [r["metric"] for r in default_routes(container)] == [200]
     assert [r["metric"] for r in default_routes(container, "-6")] == [200]
@@ -312,14 +312,14 @@ def test_metric(lan: Netns, container: Netns, netavark) -> None:
 
 def test_ipam_none(lan: Netns, container: Netns, netavark) -> None:
     config = conf(ipam="none", subnets=[])
-    out = setup(netavark, container, config)
+    out = run_setup(netavark, container, config)
     info = link(container)
     assert out["podman"]["interfaces"]["eth0"] == {"mac_address": info["address"],
                                                    "subnets": []}
     assert "UP" in info["flags"]
     assert addresses(container) == []
     assert container.ip("-4", "route", "show") == []
-    assert teardown(netavark, container, config).returncode == 0
+    assert run_teardown(netavark, container, config).returncode == 0
 
 
 def test_parent_from_default_route(lan: Netns, host: Netns, container: Netns,
@@ -330,10 +330,10 @@ def test_parent_from_default_route(lan: Netns, host: Netns, container: Netns,
     host.run("ip", "route", "add", "default", "via", "192.0.2.1", "dev", "lan0")
     for parent in (None, ""):
         config = conf(parent=parent)
-        setup(netavark, container, config)
+        run_setup(netavark, container, config)
         assert link(container)["link_index"] == ifindex(host, "lan0")
         container.run("ping", "-c", "1", "-W", "5", "10.88.0.1")
-        assert teardown(netavark, container, config).returncode == 0
+        assert run_teardown(netavark, container, config).returncode == 0
 
 
 # ---------------------------------------------------------------------------
@@ -421,11 +421,11 @@ def test_name_taken_on_host_only(host: Netns, container: Netns, netns_factory,
              peer.name)
     host.run("ip", "link", "set", "eth0", "up")
     config = conf(parent="eth0")
-    setup(netavark, container, config)
+    run_setup(netavark, container, config)
     info = link(container)
     assert (info["linkinfo"]["info_kind"], info["link_index"]) == (
         "macvlan", ifindex(host, "eth0"))
-    assert teardown(netavark, container, config).returncode == 0
+    assert run_teardown(netavark, container, config).returncode == 0
 
 
 def test_create_error(lan: Netns, host: Netns, container: Netns, netavark) -> None:
@@ -477,7 +477,7 @@ def test_dhcp_failure_rolls_back(lan: Netns, host: Netns, container: Netns,
 
 def test_teardown_without_netns(lan: Netns, host: Netns, container: Netns,
                                 netavark) -> None:
-    setup(netavark, container, conf())
+    run_setup(netavark, container, conf())
     res = netavark("teardown", f"{container.path}-gone", input=conf(),
                    env={**ENV, "RUST_LOG": "warn"})
     assert (res.returncode, res.stdout) == (0, ""), res.stderr
@@ -486,16 +486,16 @@ def test_teardown_without_netns(lan: Netns, host: Netns, container: Netns,
 
 def test_teardown_is_fail_fast(lan: Netns, container: Netns, netavark) -> None:
     routes = [{"destination": "10.89.0.0/24", "gateway": "10.88.0.5"}]
-    setup(netavark, container, conf(routes=routes))
+    run_setup(netavark, container, conf(routes=routes))
     container.run("ip", "route", "del", "10.89.0.0/24")
-    res = teardown(netavark, container, conf(routes=routes))
+    res = run_teardown(netavark, container, conf(routes=routes))
     assert res.returncode == 1
     assert json.loads(res.stdout) == {"error": "Netlink error: No such process (os error 3)"}
     # stopped at the first error: the interface is still there
     assert link(container)["linkinfo"]["info_kind"] == "macvlan"
-    res = teardown(netavark, container, conf())
+    res = run_teardown(netavark, container, conf())
     assert (res.returncode, res.stdout) == (0, "")
-    res = teardown(netavark, container, conf())
+    res = run_teardown(netavark, container, conf())
     assert json.loads(res.stdout) == {"error": "Netlink error: No such device (os error 19)"}
 
 
@@ -516,7 +516,7 @@ def test_ipvlan_setup_and_teardown(needs_ipvlan: None, lan: Netns, host: Netns,
                                    container: Netns, netavark) -> None:
     host_before = snapshot(host)
     config = conf(driver="ipvlan", static_mac="aa:bb:cc:dd:ee:ff")
-    out = setup(netavark, container, config)
+    out = run_setup(netavark, container, config)
     info = link(container)
     assert info["linkinfo"]["info_kind"] == "ipvlan"
     assert info["linkinfo"]["info_data"]["mode"] == "l2"
@@ -528,7 +528,7 @@ def test_ipvlan_setup_and_teardown(needs_ipvlan: None, lan: Netns, host: Netns,
     assert (default["gateway"], default["metric"]) == ("10.88.0.1", 99)
     container.run("ping", "-c", "1", "-W", "5", "10.88.0.1")
     assert snapshot(host) == host_before
-    assert teardown(netavark, container, config).returncode == 0
+    assert run_teardown(netavark, container, config).returncode == 0
     assert [x["ifname"] for x in container.ip("link", "show")] == ["lo"]
 
 
@@ -536,7 +536,7 @@ def test_ipvlan_setup_and_teardown(needs_ipvlan: None, lan: Netns, host: Netns,
 def test_ipvlan_modes(needs_ipvlan: None, lan: Netns, container: Netns, netavark,
                       mode: str) -> None:
     config = conf(driver="ipvlan", options={"mode": mode, "mtu": "1400"})
-    setup(netavark, container, config)
+    run_setup(netavark, container, config)
     info = link(container)
     assert (info["linkinfo"]["info_data"]["mode"], info["mtu"]) == (mode, 1400)
 

@@ -208,7 +208,7 @@ def make(kind: str = "macvlan", *, options: dict | None = None, static_ips: list
         dns_port=53, config_dir="/nonexistent", rootless=False))
 
 
-def setup(d: Vlan, w: World):
+def run_setup(d: Vlan, w: World):
     d.validate()
     return d.setup(w.host, w.netns)  # type: ignore[arg-type]
 
@@ -366,7 +366,7 @@ def test_setup_before_validate(world: World) -> None:
 
 
 def test_setup_result_and_order(world: World) -> None:
-    status, entry = setup(make(routes=[{"destination": "10.89.0.0/24",
+    status, entry = run_setup(make(routes=[{"destination": "10.89.0.0/24",
                                         "gateway": "10.88.0.5"}]), world)
     assert entry is None
     link = world.netns.links["eth0"]
@@ -388,7 +388,7 @@ def test_setup_result_and_order(world: World) -> None:
 
 
 def test_ipvlan_never_gets_a_mac(world: World) -> None:
-    setup(make("ipvlan", options={"mode": "l3s", "mtu": "9000"},
+    run_setup(make("ipvlan", options={"mode": "l3s", "mtu": "9000"},
                static_mac="aa:bb:cc:dd:ee:ff"), world)
     (create,) = [c for c in world.host.calls if c[0] == "create_link"]
     assert create[1:] == ("ipvlan", "eth0", world.host.links["lan0"].index, 9000, None,
@@ -400,7 +400,7 @@ def test_parent_from_default_route(world: World) -> None:
     world.default_route = "eth9"
     for parent in (None, ""):
         w_calls = len(world.host.calls)
-        setup(make(parent=parent), world)
+        run_setup(make(parent=parent), world)
         create = world.host.calls[-1]
         assert world.host.calls[w_calls] == ("default_route_interface",)
         assert create[3] == world.host.links["eth9"].index
@@ -408,19 +408,19 @@ def test_parent_from_default_route(world: World) -> None:
 
 
 def test_parent_errors_are_not_wrapped(world: World) -> None:
-    assert error_of(setup, make(parent="nope"), world) == (
+    assert error_of(run_setup, make(parent="nope"), world) == (
         "Netlink error: No such device (os error 19)")
-    assert error_of(setup, make(parent=None), world) == "failed to get default route interface"
+    assert error_of(run_setup, make(parent=None), world) == "failed to get default route interface"
     world.host.errors["default_route_interface"] = [
         NetavarkError("dump routes: Netlink error: Invalid argument (os error 22)")]
-    assert error_of(setup, make(parent=None), world) == (
+    assert error_of(run_setup, make(parent=None), world) == (
         "dump routes: Netlink error: Invalid argument (os error 22)")
     assert world.netns.links == {}
 
 
 def test_create_error_wrapped(world: World) -> None:
     world.host.errors["create_link"] = [NetlinkError(errno.EOPNOTSUPP)]
-    assert error_of(setup, make("ipvlan"), world) == (
+    assert error_of(run_setup, make("ipvlan"), world) == (
         "create ipvlan interface: Netlink error: Operation not supported (os error 95)")
     assert world.netns.links == {}
 
@@ -428,7 +428,7 @@ def test_create_error_wrapped(world: World) -> None:
 def test_name_taken_in_container(world: World) -> None:
     """Upstream's path: temporary name, rename fails, temporary link deleted."""
     existing = world.netns.add("eth0")
-    msg = error_of(setup, make(), world)
+    msg = error_of(run_setup, make(), world)
     assert msg == "rename tmp macvlan interface: Netlink error: File exists (os error 17)"
     assert world.netns.links == {"eth0": existing}
     creates = [c for c in world.host.calls if c[0] == "create_link"]
@@ -442,7 +442,7 @@ def test_name_taken_in_container(world: World) -> None:
 def test_tmp_name_then_rename_succeeds(world: World) -> None:
     """A kernel that reports EEXIST for a name clash elsewhere: renamed into place."""
     world.host.errors["create_link"] = [NetlinkError(errno.EEXIST)]
-    status, _ = setup(make(), world)
+    status, _ = run_setup(make(), world)
     assert list(world.netns.links) == ["eth0"]
     assert list(status.interfaces) == ["eth0"]
     tmp = [c for c in world.host.calls if c[0] == "create_link"][1][2]
@@ -452,7 +452,7 @@ def test_tmp_name_then_rename_succeeds(world: World) -> None:
 
 def test_tmp_name_clashes_three_times(world: World) -> None:
     world.host.errors["create_link"] = [NetlinkError(errno.EEXIST)] * 4
-    assert error_of(setup, make(), world) == (
+    assert error_of(run_setup, make(), world) == (
         "create macvlan interface: Netlink error: File exists (os error 17)")
     assert len([c for c in world.host.calls if c[0] == "create_link"]) == 4
     assert world.netns.links == {}
@@ -460,14 +460,14 @@ def test_tmp_name_clashes_three_times(world: World) -> None:
 
 def test_tmp_name_clash_then_success(world: World) -> None:
     world.host.errors["create_link"] = [NetlinkError(errno.EEXIST)] * 3
-    setup(make(), world)
+    run_setup(make(), world)
     assert len([c for c in world.host.calls if c[0] == "create_link"]) == 4
     assert list(world.netns.links) == ["eth0"]
 
 
 def test_tmp_create_other_error(world: World) -> None:
     world.host.errors["create_link"] = [NetlinkError(errno.EEXIST), NetlinkError(errno.ENOMEM)]
-    assert error_of(setup, make(), world) == (
+    assert error_of(run_setup, make(), world) == (
         "create macvlan interface: Netlink error: Cannot allocate memory (os error 12)")
     assert len([c for c in world.host.calls if c[0] == "create_link"]) == 2
 
@@ -475,7 +475,7 @@ def test_tmp_create_other_error(world: World) -> None:
 def test_get_tmp_failure_is_rolled_back(world: World) -> None:
     world.host.errors["create_link"] = [NetlinkError(errno.EEXIST)]
     world.netns.errors["get_link"] = [NetlinkError(errno.EBUSY)]
-    assert error_of(setup, make(), world) == (
+    assert error_of(run_setup, make(), world) == (
         "get tmp macvlan interface: Netlink error: Device or resource busy (os error 16)")
     assert world.netns.links == {}
 
@@ -483,7 +483,7 @@ def test_get_tmp_failure_is_rolled_back(world: World) -> None:
 def test_failed_tmp_delete_is_logged(world: World, capfd: pytest.CaptureFixture) -> None:
     world.netns.add("eth0")
     world.netns.errors["del_link"] = [NetlinkError(errno.EPERM)]
-    assert error_of(setup, make(), world).startswith("rename tmp macvlan interface: ")
+    assert error_of(run_setup, make(), world).startswith("rename tmp macvlan interface: ")
     err = capfd.readouterr().err
     assert re.search(r"\[ERROR netavark::network::vlan\] failed to delete tmp macvlan link "
                      r"mv-[A-Za-z0-9]{10}: Netlink error: Operation not permitted "
@@ -494,7 +494,7 @@ def test_failed_tmp_delete_is_logged(world: World, capfd: pytest.CaptureFixture)
 
 def test_later_failures_remove_the_link(world: World) -> None:
     world.netns.errors["get_link"] = [NetlinkError(errno.EBUSY)]
-    assert error_of(setup, make(), world) == (
+    assert error_of(run_setup, make(), world) == (
         "get macvlan interface: Netlink error: Device or resource busy (os error 16)")
     assert world.netns.links == {}
 
@@ -510,7 +510,7 @@ def test_configure_errors(world: World, position: int, message: str) -> None:
     world.netns.errors["transact"] = [None] * position + [NetlinkError(errno.EEXIST)]
     d = make(routes=[{"destination": "10.89.0.0/24", "gateway": "10.88.0.5"},
                      {"destination": "10.92.0.0/24", "gateway": "10.91.0.1"}])
-    assert error_of(setup, d, world) == message
+    assert error_of(run_setup, d, world) == message
     assert world.netns.links == {}
     # static routes that did get added (e.g. through another interface) are removed
     deleted = [c[1] for c in world.netns.calls if c[0] == "del_route"]
@@ -525,7 +525,7 @@ def test_ipv6_disabled_message(world: World) -> None:
     world.netns.errors["transact"] = [None, NetlinkError(errno.EACCES)]
     d = make(static_ips=["10.88.0.2", "fd00::2"],
              subnets=[{"subnet": "10.88.0.0/16"}, {"subnet": "fd00::/64"}])
-    assert error_of(setup, d, world) == (
+    assert error_of(run_setup, d, world) == (
         "add ip addr to macvlan: failed to add ipv6 address, is ipv6 enabled in the kernel?: "
         "Netlink error: Permission denied (os error 13)")
 
@@ -551,7 +551,7 @@ def test_default_routes(world: World) -> None:
                {"subnet": "fd00::/64", "gateway": "fd00::1"}]
     d = make(static_ips=["10.88.0.2", "10.89.0.2", "fd00::2"], subnets=subnets,
              options={"metric": "200"})
-    setup(d, world)
+    run_setup(d, world)
     from netavark.ip import IpAddr, IpNet
     from netavark.netlink.route import RouteSpec
 
@@ -562,7 +562,7 @@ def test_default_routes(world: World) -> None:
 
 @pytest.mark.parametrize("kw", [{"internal": True}, {"options": {"no_default_route": "true"}}])
 def test_no_default_route(world: World, kw: dict) -> None:
-    setup(make(**kw), world)
+    run_setup(make(**kw), world)
     assert world.netns.routes == []
 
 
@@ -579,7 +579,7 @@ def test_dhcp_lease_arguments(world: World, monkeypatch: pytest.MonkeyPatch) -> 
         return lease, [IpAddr.parse("192.168.1.1")], ["example.com"]
 
     monkeypatch.setattr(dhcp, "get_dhcp_lease", get_dhcp_lease)
-    status, _ = setup(make(ipam="dhcp", subnets=[], hostname="web"), world)
+    status, _ = run_setup(make(ipam="dhcp", subnets=[], hostname="web"), world)
     mac = world.netns.links["eth0"].address
     assert calls == [("lan0", "eth0", "/run/netns/c1", mac, "web", "someID")]
     assert status.to_json() == {
@@ -594,7 +594,7 @@ def test_dhcp_lease_arguments(world: World, monkeypatch: pytest.MonkeyPatch) -> 
     world.netns.links.clear()
     world.host.add("eth9")
     world.default_route = "eth9"
-    status, _ = setup(make(ipam="dhcp", subnets=[], parent=None, dns_servers=["9.9.9.9"]),
+    status, _ = run_setup(make(ipam="dhcp", subnets=[], parent=None, dns_servers=["9.9.9.9"]),
                       world)
     assert calls[1][0] == "" and calls[1][4] == ""
     assert status.dns_server_ips == []
@@ -607,13 +607,13 @@ def test_dhcp_failure_removes_link(world: World, monkeypatch: pytest.MonkeyPatch
         raise NetavarkError("unable to obtain lease: nope")
 
     monkeypatch.setattr(dhcp, "get_dhcp_lease", get_dhcp_lease)
-    assert error_of(setup, make(ipam="dhcp", subnets=[]), world) == (
+    assert error_of(run_setup, make(ipam="dhcp", subnets=[]), world) == (
         "unable to obtain lease: nope")
     assert world.netns.links == {}
 
 
 def test_ipam_none(world: World) -> None:
-    status, _ = setup(make(ipam="none", subnets=[]), world)
+    status, _ = run_setup(make(ipam="none", subnets=[]), world)
     assert status.to_json()["interfaces"]["eth0"]["subnets"] == []
     assert world.netns.routes == []
 
@@ -632,7 +632,7 @@ def test_teardown_without_netns(world: World) -> None:
 
 
 def test_teardown_order(world: World) -> None:
-    setup(make(), world)
+    run_setup(make(), world)
     world.netns.calls.clear()
     world.netns.routes.append(route_request(_route("10.89.0.0/24", "10.88.0.5")))
     world.netns.routes.append(route_request(_route("fd:2f2f::/64", "fd:1f1f::20")))
@@ -652,7 +652,7 @@ def _route(dest: str, gw: str):
 
 
 def test_teardown_fail_fast(world: World) -> None:
-    setup(make(), world)
+    run_setup(make(), world)
     world.netns.calls.clear()
     # the first route is missing: its error is returned, nothing else is tried
     assert error_of(make(routes=ROUTES).teardown, world.host, world.netns) == (
