@@ -296,7 +296,7 @@ def as_ip(v: Any, path: Path) -> IpAddr:
 
 def as_ipnet(v: Any, path: Path) -> IpNet:
     if not isinstance(v, str):
-        raise invalid_type(v, "IP network", path)
+        raise invalid_type(v, "IPv4 or IPv6 network address", path)
     try:
         return IpNet.parse(v)
     except AddrParseError:

@@ -7,10 +7,21 @@ keys ignored, serde's messages for missing fields and wrong types).
 from __future__ import annotations
 
 from ..config import Network, load
-from ..serde import Path, as_bool, as_ipnet, as_list, as_str, as_str_map, as_u32, opt, req, struct
+from ..serde import (
+    Path,
+    SchemaError,
+    as_bool,
+    as_ipnet,
+    as_list,
+    as_str,
+    as_str_map,
+    as_u32,
+    struct,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from ..ip import IpNet
@@ -18,6 +29,28 @@ if TYPE_CHECKING:
 
 def _as_str_list(v: Any, path: Path) -> list[str]:
     return as_list(v, path, as_str)
+
+
+def _fields(o: dict[str, Any], path: Path,
+            spec: tuple[tuple[str, Callable[[Any, Path], Any], bool], ...]) -> dict[str, Any]:
+    """Decode known keys in document order, then report the first missing one.
+
+    That is the order serde's derived decoder finds problems in, so with
+    several faults the same one is reported.  ``spec``: (key, converter,
+    required); optional keys may be null.
+    """
+    table = {name: (conv, required) for name, conv, required in spec}
+    out: dict[str, Any] = {}
+    for key, value in o.items():
+        entry = table.get(key)
+        if entry is None:
+            continue
+        conv, required = entry
+        out[key] = None if value is None and not required else conv(value, (*path, key))
+    for name, _, required in spec:
+        if required and name not in out:
+            raise SchemaError(f"missing field `{name}`", path)
+    return out
 
 
 class Used:
@@ -33,12 +66,12 @@ class Used:
 
     @classmethod
     def from_json(cls, v: Any, path: Path) -> Used:
-        o = struct(v, path, "Used")
-        return cls(
-            interfaces=req(o, "interfaces", path, _as_str_list),
-            names=req(o, "names", path, as_str_map),
-            subnets=req(o, "subnets", path, lambda x, p: as_list(x, p, as_ipnet)),
-        )
+        f = _fields(struct(v, path, "Used"), path, (
+            ("interfaces", _as_str_list, True),
+            ("names", as_str_map, True),
+            ("subnets", lambda x, p: as_list(x, p, as_ipnet), True),
+        ))
+        return cls(f["interfaces"], f["names"], f["subnets"])
 
     def to_json(self) -> dict[str, Any]:
         return {"interfaces": self.interfaces, "names": self.names,
@@ -56,8 +89,9 @@ class SubnetPool:
 
     @classmethod
     def from_json(cls, v: Any, path: Path) -> SubnetPool:
-        o = struct(v, path, "SubnetPool")
-        return cls(base=req(o, "base", path, as_ipnet), size=req(o, "size", path, as_u32))
+        f = _fields(struct(v, path, "SubnetPool"), path,
+                    (("base", as_ipnet, True), ("size", as_u32, True)))
+        return cls(f["base"], f["size"])
 
     def to_json(self) -> dict[str, Any]:
         return {"base": str(self.base), "size": self.size}
@@ -75,13 +109,12 @@ class CreateOpts:
 
     @classmethod
     def from_json(cls, v: Any, path: Path) -> CreateOpts:
-        o = struct(v, path, "CreateOpts")
-        return cls(
-            subnet_pools=req(o, "subnet_pools", path,
-                             lambda x, p: as_list(x, p, SubnetPool.from_json)),
-            default_interface_name=opt(o, "default_interface_name", path, as_str),
-            check_used_subnets=req(o, "check_used_subnets", path, as_bool),
-        )
+        f = _fields(struct(v, path, "CreateOpts"), path, (
+            ("subnet_pools", lambda x, p: as_list(x, p, SubnetPool.from_json), True),
+            ("default_interface_name", as_str, False),
+            ("check_used_subnets", as_bool, True),
+        ))
+        return cls(f["subnet_pools"], f.get("default_interface_name"), f["check_used_subnets"])
 
     def to_json(self) -> dict[str, Any]:
         return {"subnet_pools": [p.to_json() for p in self.subnet_pools],
@@ -101,12 +134,12 @@ class NetworkCreateConfig:
 
     @classmethod
     def from_json(cls, v: Any, path: Path = ()) -> NetworkCreateConfig:
-        o = struct(v, path, "NetworkCreateConfig")
-        return cls(
-            network=req(o, "network", path, Network.from_json),
-            used=req(o, "used", path, Used.from_json),
-            options=req(o, "options", path, CreateOpts.from_json),
-        )
+        f = _fields(struct(v, path, "NetworkCreateConfig"), path, (
+            ("network", Network.from_json, True),
+            ("used", Used.from_json, True),
+            ("options", CreateOpts.from_json, True),
+        ))
+        return cls(f["network"], f["used"], f["options"])
 
     def to_json(self) -> dict[str, Any]:
         return {"network": self.network.to_json(), "used": self.used.to_json(),
