@@ -8,7 +8,7 @@ the options map is stored as given.
 from __future__ import annotations
 
 from ..errors import NetavarkError
-from . import rustparse
+from ..network.options import parse_bool, parse_i32, parse_option, parse_str, parse_u16, parse_u32
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -27,36 +27,26 @@ BCLIM = "bclim"
 # (key, parser) in the order the values are parsed: with several bad values
 # the first one in this order is reported
 BRIDGE_OPTIONS: tuple[tuple[str, Callable[[str], Any]], ...] = (
-    (MODE, rustparse.parse_string),
-    (MTU, rustparse.parse_u32),
-    (ISOLATE, rustparse.parse_string),
-    (METRIC, rustparse.parse_u32),
-    (NO_DEFAULT_ROUTE, rustparse.parse_bool),
-    (VRF, rustparse.parse_string),
-    (VLAN, rustparse.parse_u16),
+    (MODE, parse_str),
+    (MTU, parse_u32),
+    (ISOLATE, parse_str),
+    (METRIC, parse_u32),
+    (NO_DEFAULT_ROUTE, parse_bool),
+    (VRF, parse_str),
+    (VLAN, parse_u16),
 )
 
 VLAN_OPTIONS: tuple[tuple[str, Callable[[str], Any]], ...] = (
-    (MODE, rustparse.parse_string),
-    (MTU, rustparse.parse_u32),
-    (METRIC, rustparse.parse_u32),
-    (NO_DEFAULT_ROUTE, rustparse.parse_bool),
-    (BCLIM, rustparse.parse_i32),
+    (MODE, parse_str),
+    (MTU, parse_u32),
+    (METRIC, parse_u32),
+    (NO_DEFAULT_ROUTE, parse_bool),
+    (BCLIM, parse_i32),
 )
 
 ISOLATE_VALUES = ("strict", "true", "false")
 MACVLAN_MODES = ("", "bridge", "private", "vepa", "passthru", "source")
 IPVLAN_MODES = ("", "l2", "l3", "l3s")
-
-
-def parse_option(opts: dict[str, str] | None, name: str, parser: Callable[[str], Any]) -> Any:
-    """The parsed value of ``opts[name]``, None when absent."""
-    if opts is None or name not in opts:
-        return None
-    try:
-        return parser(opts[name])
-    except rustparse.RustParseError as e:
-        raise NetavarkError(f'unable to parse "{name}": {e}') from None
 
 
 def _check_keys(opts: dict[str, str] | None, table: tuple[tuple[str, Any], ...],
