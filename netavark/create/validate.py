@@ -6,8 +6,6 @@ returns normally; subnet validation also fills in missing gateways.
 
 from __future__ import annotations
 
-import re
-
 from ..errors import AddrParseError, NetavarkError
 from ..ip import IpAddr
 from ..rustfmt import debug_str
@@ -17,10 +15,11 @@ if TYPE_CHECKING:
     from ..config import LeaseRange, Network, Route, Subnet
     from ..ip import IpNet
 
-# ASCII classes only (as upstream's regex); fullmatch so a trailing newline
-# does not sneak past ``$``
-NAME_RE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-ID_RE = re.compile(r"[0-9a-fA-F]{64}")
+# upstream's patterns ^[a-zA-Z0-9][a-zA-Z0-9_.-]*$ and ^[0-9a-fA-F]{64}$ as
+# character sets (``re`` is not imported at run time); ASCII only
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_NAME_REST = _ALNUM | frozenset("_.-")
+_HEX = frozenset("0123456789abcdefABCDEF")
 
 MAX_INTERFACE_NAME_LEN = 15
 
@@ -37,7 +36,7 @@ IPAM_NONE = "none"
 
 def valid_name(name: str) -> bool:
     """Network names and bridge names share this pattern."""
-    return NAME_RE.fullmatch(name) is not None
+    return bool(name) and name[0] in _ALNUM and all(c in _NAME_REST for c in name)
 
 
 def validate_name_id(name: str, net_id: str, used_names: dict[str, str]) -> None:
@@ -50,7 +49,7 @@ def validate_name_id(name: str, net_id: str, used_names: dict[str, str]) -> None
         raise NetavarkError(f"network already exists {name}")
     if not net_id:
         raise NetavarkError("Network id must be supplied")
-    if ID_RE.fullmatch(net_id) is None:
+    if len(net_id) != 64 or not all(c in _HEX for c in net_id):
         raise NetavarkError(f"Network id must be a hexadecimal string {debug_str(net_id)}")
 
 

@@ -13,7 +13,7 @@ from netavark.ip import IpAddr, IpNet
 from netavark.timefmt import Timestamp
 from tests.conftest import TESTDATA
 
-UPSTREAM = os.path.join(TESTDATA, "create", "upstream")
+UPSTREAM = os.path.join(TESTDATA, "upstream", "test", "testfiles", "create")
 HOST_LINKS = ["lo", "dummy0"]
 
 
