@@ -74,3 +74,18 @@ def test_debug_log_for_ipam_none() -> None:
     assert res.returncode == 0, res
     assert ('[DEBUG netavark::network::create_config::config] dns disabled for network '
             '"testnet" because ipam driver is set to none') in res.stderr.splitlines()
+
+
+def test_lone_surrogate_escapes_are_a_json_error_not_a_crash() -> None:
+    doc = json.dumps(base_input(labels={"k": "\ud800"}))
+    assert '"\\ud800"' in doc
+    res = run("create", input=doc)
+    assert res.returncode == 1, res
+    assert res.stderr == ""
+    col = doc.index('\\ud800"') + len('\\ud800"')
+    assert json.loads(res.stdout) == {
+        "error": "failed to load network create: IO error: unexpected end of hex escape at "
+                 f"line 1 column {col}"}
+    # a proper pair is fine
+    res = run("create", input=json.dumps(base_input(labels={"k": "\U0001f600"})))
+    assert json.loads(res.stdout)["labels"] == {"k": "\U0001f600"}
