@@ -238,3 +238,19 @@ json_values = st.recursive(
 def test_random_documents_only_raise_our_error(doc: dict) -> None:
     out = create_doc(doc)
     assert set(out) == {"error"} or "created" in out
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(create_requests())
+def test_create_input_round_trip(doc: dict) -> None:
+    cfg = decode(json.dumps(doc).encode(), NetworkCreateConfig.from_json)
+    back = cfg.to_json()
+    assert back["used"] == doc["used"]
+    assert back["options"] == doc["options"]
+    want = {k: v for k, v in doc["network"].items() if v is not None}
+    # serialisation spells out null metrics; nothing else is added or lost
+    for r in want.get("routes", []):
+        r.setdefault("metric", None)
+    assert back["network"] == want
+    again = decode(json.dumps(back).encode(), NetworkCreateConfig.from_json)
+    assert again.to_json() == back
