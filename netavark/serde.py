@@ -83,9 +83,13 @@ def loads(text: str | bytes) -> Any:
             raise DecodeError(f"invalid unicode code point at line 1 column {e.start + 1}") \
                 from None
     try:
-        return _fast_loads(text)
+        value = _fast_loads(text)
     except Exception:
         pass  # the slow path below produces the precise error
+    else:
+        if "\\u" in text:
+            _reject_lone_surrogates(text)
+        return value
     import json
 
     try:
@@ -95,6 +99,46 @@ def loads(text: str | bytes) -> Any:
     except (ValueError, RecursionError):
         line, col = _line_col(text, len(text) - 1)
         raise DecodeError(f"expected value at line {line} column {col}") from None
+
+
+def _reject_lone_surrogates(text: str) -> None:
+    """serde_json refuses ``\\uXXXX`` escapes that do not form a valid UTF-16
+    pair; Python keeps them as lone surrogates, which cannot even be printed.
+
+    (serde skips this check inside values of ignored keys; we are stricter.)
+    """
+    n = len(text)
+    i = 0
+    in_str = False
+    while i < n:
+        c = text[i]
+        if c == '"':
+            in_str = not in_str
+        elif c == "\\" and in_str:
+            if text[i + 1] != "u":
+                i += 2
+                continue
+            last = i + 5  # the escape's last hex digit
+            v = int(text[i + 2:i + 6], 16)
+            if 0xDC00 <= v <= 0xDFFF:
+                _surrogate_error("lone leading surrogate in hex escape", text, last)
+            if 0xD800 <= v <= 0xDBFF:
+                nxt = last + 1
+                if text[nxt] != "\\":
+                    _surrogate_error("unexpected end of hex escape", text, nxt)
+                if text[nxt + 1] != "u":
+                    _surrogate_error("unexpected end of hex escape", text, nxt + 1)
+                if not 0xDC00 <= int(text[nxt + 2:nxt + 6], 16) <= 0xDFFF:
+                    _surrogate_error("lone leading surrogate in hex escape", text, nxt + 5)
+                last = nxt + 5
+            i = last + 1
+            continue
+        i += 1
+
+
+def _surrogate_error(what: str, text: str, idx: int) -> None:
+    line, col = _line_col(text, idx)
+    raise DecodeError(f"{what} at line {line} column {col}")
 
 
 def _line_col(text: str, idx: int) -> tuple[int, int]:
@@ -332,7 +376,7 @@ def as_ip(v: Any, path: Path) -> IpAddr:
 
 def as_ipnet(v: Any, path: Path) -> IpNet:
     if not isinstance(v, str):
-        raise invalid_type(v, "IP network", path)
+        raise invalid_type(v, "IPv4 or IPv6 network address", path)
     try:
         return IpNet.parse(v)
     except AddrParseError:
