@@ -104,9 +104,54 @@ def sandbox(tmp_path, image_tar):
     yield from _sandbox(tmp_path, image_tar)
 
 
+BUILTIN_DNS = os.path.join(ROOT, "bin", "aardvark-dns")
+
+
+@pytest.fixture(params=["aardvark-dns", "built-in"])
+def dns_sandbox(request, tmp_path, image_tar):
+    """A sandbox per DNS server: the distribution's aardvark-dns, and netavark-py's
+    built-in server (``bin/aardvark-dns``) in its place."""
+    require_firewall()
+    require_dns()
+    aardvark = None
+    if request.param == "built-in":
+        if not os.access(BUILTIN_DNS, os.X_OK):
+            pytest.skip("the built-in DNS server launcher bin/aardvark-dns is not in this "
+                        "checkout")
+        aardvark = BUILTIN_DNS
+    yield from _sandbox(tmp_path, image_tar, aardvark=aardvark)
+
+
 @pytest.fixture
 def logged_sandbox(tmp_path, image_tar):
     """Like ``sandbox``, and every netavark argv Podman uses is appended to
     ``sandbox.calls_log``."""
     require_firewall()
     yield from _sandbox(tmp_path, image_tar, log_calls=True)
+
+
+@pytest.fixture
+def rootless_sandbox(image_tar):
+    """A sandbox whose Podman runs as an unprivileged user (see RootlessSandbox);
+    skips naming what is missing or what blocks rootless Podman on this machine."""
+    from tests.e2e.sandbox import RootlessSandbox, free_uid
+
+    require_firewall()
+    missing = [t for t in ("newuidmap", "newgidmap", "slirp4netns", "setpriv") if not which(t)]
+    if missing:
+        pytest.skip(f"rootless Podman needs {', '.join(missing)} (Debian: uidmap slirp4netns)")
+    if not os.path.exists("/dev/net/tun"):
+        pytest.skip("no /dev/net/tun (slirp4netns needs the tun driver)")
+    uid = str(free_uid())
+    probe = subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                            "unshare", "--user", "--map-root-user", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode != 0:
+        pytest.skip("unprivileged user namespaces do not work here: "
+                    f"unshare --user: {probe.stderr.strip()}")
+    sb = RootlessSandbox(image_tar, firewall_driver=firewall_driver())
+    try:
+        sb.start()
+        yield sb
+    finally:
+        sb.close()

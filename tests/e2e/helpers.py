@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.e2e.conftest import firewall_driver, require_dns
 from tests.e2e.sandbox import Sandbox
-
-import pytest
 
 
 def create_network(sb: Sandbox, name: str, *args: str) -> dict:

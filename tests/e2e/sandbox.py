@@ -58,7 +58,8 @@ cg="$1"
 mount --rbind /sys/fs/cgroup "$cg"
 mount -t sysfs sysfs /sys
 mount --move "$cg" /sys/fs/cgroup
-for d in /run /dev/shm /var/lib; do mount -t tmpfs -o mode=755 tmpfs "$d"; done
+for d in /run /var/lib; do mount -t tmpfs -o mode=755 tmpfs "$d"; done
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mkdir -m 1777 /run/lock
 echo ready
 exec sleep 100000
@@ -130,25 +131,37 @@ class PodmanError(AssertionError):
 
 
 class Sandbox:
-    """See the module docstring.  ``firewall_driver`` (None = netavark's default) is
-    passed to netavark as ``NETAVARK_FW`` through containers.conf ``[engine] env``,
+    """See the module docstring.  ``aardvark`` is the DNS server in the helper
+    directory (default: the distribution's aardvark-dns).  ``firewall_driver``
+    (None = netavark's default) is passed to netavark as ``NETAVARK_FW`` through
+    containers.conf ``[engine] env``,
     which also reaches the ``podman container cleanup`` processes conmon starts.
     With ``log_calls``, the helper ``netavark`` is a wrapper that appends each
     argv to ``calls.log`` before running the launcher."""
 
     def __init__(self, workdir: str, image_tar: str, *, firewall_driver: str | None = None,
-                 log_calls: bool = False) -> None:
+                 log_calls: bool = False, aardvark: str | None = None) -> None:
         self.dir = workdir
         self.image_tar = image_tar
         self.firewall_driver = firewall_driver
         self.log_calls = log_calls
-        self.prefix = f"pe2e-{os.getpid()}-{next(_counter)}"
+        # the DNS server Podman hands to netavark (--aardvark-binary)
+        self.aardvark = aardvark or system_helper("aardvark-dns")
+        self.prefix = f"pe2e{next(_counter)}"  # make_netns adds pid and a counter
         self.host: Netns | None = None
         self.client: Netns | None = None
         self.extra_ns: list[Netns] = []
         self.holder: subprocess.Popen | None = None
         self.servers: list[subprocess.Popen] = []
         self.calls_log = os.path.join(workdir, "calls.log")
+        # what Podman runs as netavark, the probe script, storage and netavark's
+        # run dir: the rootless sandbox overrides them
+        self.launcher = LAUNCHER
+        self.probe = PROBE
+        self.storage_driver = "overlay"
+        self.run_dir = "/run/containers/networks"
+        self.holder_extra = ""
+        self.podman_prefix: list[str] = []  # e.g. dropping to an unprivileged user
 
     # ---- life cycle -------------------------------------------------------------------
     def start(self) -> Sandbox:
@@ -167,9 +180,10 @@ class Sandbox:
         self.client.run("ip", "-6", "route", "add", "default", "via", HOST_V6)
         cg = os.path.join(self.dir, "cgroup-move")
         os.mkdir(cg)
+        script = _HOLDER.replace("echo ready", self.holder_extra + "\necho ready")
         self.holder = subprocess.Popen(
             ["nsenter", f"--net={self.host.path}", "unshare", "--mount", "--propagation",
-             "private", "sh", "-c", _HOLDER, "sh", cg],
+             "private", "sh", "-c", script, "sh", cg],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True)
         assert self.holder.stdout is not None
@@ -187,6 +201,7 @@ class Sandbox:
             # nothing started in the sandbox survives it
             self.podman("rm", "-a", "-f", "-t", "0", check=False, timeout=120)
             self._kill_sandbox_processes()
+            self._kill_more()
             self.holder.kill()
             self.holder.wait()
             if self.holder.stdout:
@@ -200,6 +215,9 @@ class Sandbox:
             if ns is not None:
                 remove_netns(ns)
         _remove_empty_cgroups("libpod_parent")
+
+    def _kill_more(self) -> None:
+        """Subclasses: kill what else the sandbox may have started."""
 
     def _kill_sandbox_processes(self) -> None:
         """SIGKILL every process in the holder's mount namespace and all their
@@ -247,12 +265,14 @@ class Sandbox:
         if self.log_calls:
             with open(nv, "w") as f:
                 f.write(f"#!/bin/sh\nprintf '%s\\n' \"$*\" >> {self.calls_log}\n"
-                        f"exec {LAUNCHER} \"$@\"\n")
+                        f"exec {self.launcher} \"$@\"\n")
             os.chmod(nv, 0o755)
         else:
             # bin/netavark finds its checkout through realpath, so a symlink is enough
-            os.symlink(LAUNCHER, nv)
-        for helper in ("aardvark-dns", "rootlessport", "catatonit"):
+            os.symlink(self.launcher, nv)
+        if self.aardvark:
+            os.symlink(self.aardvark, os.path.join(self.helpers, "aardvark-dns"))
+        for helper in ("rootlessport", "catatonit"):
             path = system_helper(helper)
             if path:
                 os.symlink(path, os.path.join(self.helpers, helper))
@@ -278,7 +298,7 @@ network_config_dir = {json.dumps(self.netconf)}
         with open(self.storage_conf, "w") as f:
             f.write(f"""\
 [storage]
-driver = "overlay"
+driver = "{self.storage_driver}"
 graphroot = {json.dumps(os.path.join(d, "storage", "root"))}
 runroot = {json.dumps(os.path.join(d, "storage", "run"))}
 """)
@@ -311,7 +331,12 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
 
     def podman(self, *args: str, check: bool = True, timeout: float = 60,
                input: str | None = None) -> subprocess.CompletedProcess:
-        return self.in_host("podman", *args, check=check, timeout=timeout, input=input)
+        return self.in_host(*self.podman_prefix, "podman", *args, check=check,
+                            timeout=timeout, input=input)
+
+    def launcher_path(self) -> str:
+        """The ``netavark`` in Podman's helper directory."""
+        return os.path.join(self.helpers, "netavark")
 
     def network_create(self, name: str, *args: str) -> dict:
         self.podman("network", "create", *args, name)
@@ -333,7 +358,7 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
             script.append(f"{PYTHON_IN_CTR} /probe.py udp-echo {p} {name}:{p} &")
         script.append("exec sleep 100000")
         self.podman("run", "-d", "--name", name, "-v", "/usr:/usr:ro",
-                    "-v", f"{PROBE}:/probe.py:ro", *opts, IMAGE,
+                    "-v", f"{self.probe}:/probe.py:ro", *opts, IMAGE,
                     "sh", "-c", "\n".join(script))
         return name
 
@@ -365,7 +390,7 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
 
     def _ns(self, name: str) -> Netns:
         for ns in (self.client, *self.extra_ns):
-            if ns is not None and (ns.name == name or name == "client" and ns is self.client):
+            if ns is not None and (ns.name == name or (name == "client" and ns is self.client)):
                 return ns
         raise KeyError(name)
 
@@ -403,16 +428,16 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
             raise PodmanError(f"udp {host}:{port} from {where}: {res.stderr.strip()}")
         return res.stdout.strip()
 
-    def nslookup(self, ctr: str, name: str) -> list[str]:
+    def nslookup(self, ctr: str, name: str, server: str | None = None) -> list[str]:
         """Addresses busybox ``nslookup`` in ``ctr`` gets for ``name`` (A and AAAA),
-        from the nameserver Podman put in the container's resolv.conf."""
-        res = self.exec(ctr, "nslookup", name, check=False)
-        addrs, answer = [], False
+        from ``server`` or else the first nameserver in the container's resolv.conf."""
+        res = self.exec(ctr, "nslookup", name, *([server] if server else []), check=False)
+        addrs, answer = set(), False
         for line in res.stdout.splitlines():
             if line.startswith("Name:"):
                 answer = True
             elif answer and line.startswith("Address:"):
-                addrs.append(line.split(":", 1)[1].strip())
+                addrs.add(line.split(":", 1)[1].strip())
         return sorted(addrs)
 
     # ---- oracles --------------------------------------------------------------------------
@@ -459,9 +484,16 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
                 if comm.startswith("aardvark")]
 
     def run_dir_files(self) -> list[str]:
-        """Files below Podman's netavark run dir (/run/containers/networks) in the sandbox."""
-        res = self.in_host("find", "/run/containers/networks", "-type", "f", check=False)
+        """Files below Podman's netavark run dir (``--config``) in the sandbox."""
+        res = self.in_host("find", self.run_dir, "-type", "f", check=False)
         return sorted(res.stdout.split())
+
+    def state_leftovers(self) -> list[str]:
+        """Per-network/per-container state files in netavark's run dir (firewall state,
+        DNS entries); the lock and driver files stay."""
+        return [f for f in self.run_dir_files()
+                if "/firewall/networks/" in f or "/firewall/ports/" in f
+                or ("/aardvark-dns/" in f and not f.endswith(".lock"))]
 
     def assert_clean(self, extra_links: tuple[str, ...] = ()) -> None:
         """Nothing left by netavark: no links but the sandbox's own, only the fixed
@@ -475,11 +507,9 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
                 assert set(chains) == FIXED_CHAINS, sorted(chains)
                 rules = sum(len(r) for r in chains.values())
                 assert rules == FIXED_RULE_COUNT, self.nft_text()
-        assert not self.aardvark_running(), self.host_processes()
-        leftovers = [f for f in self.run_dir_files()
-                     if "/firewall/networks/" in f or "/firewall/ports/" in f
-                     or "/aardvark-dns/" in f and not f.endswith(".lock")]
-        assert not leftovers, leftovers
+        # a DNS server told to stop may take a moment to exit
+        assert wait_for(lambda: not self.aardvark_running()), self.host_processes()
+        assert not self.state_leftovers(), self.state_leftovers()
 
     def add_netns(self, suffix: str) -> Netns:
         ns = make_netns(f"{self.prefix}-{suffix}")
@@ -524,3 +554,181 @@ def wait_for(predicate, timeout: float = 10, interval: float = 0.1):
 
 def which(name: str) -> str | None:
     return shutil.which(name, path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+
+
+class RootlessSandbox(Sandbox):
+    """The same sandbox, with Podman run by an unprivileged user.
+
+    The user exists only inside the sandbox's mount namespace: private copies of
+    ``/etc/passwd``, ``/etc/group``, ``/etc/subuid`` and ``/etc/subgid`` (with a
+    65536-id range for the user) are bind-mounted there, so ``newuidmap`` and
+    ``newgidmap`` (setuid root) accept the mapping and nothing on the machine
+    changes.  Everything the user needs lives in a world-traversable temporary
+    directory: a copy of the ``netavark`` package and launcher, the probe, the
+    image, storage (``vfs``), ``$HOME`` and ``$XDG_RUNTIME_DIR``.
+
+    ``tun_fix`` (set by :meth:`prepare`): when ``/dev/net/tun`` is not usable by
+    other users (slirp4netns, which rootless Podman needs, opens it), a private
+    ``crw-rw-rw-`` node for the same device is bind-mounted over it in the
+    sandbox, as distributions ship it.
+    """
+
+    NAME = "pe2e-rootless"
+
+    def __init__(self, image_tar: str, *, firewall_driver: str | None = None,
+                 aardvark: str | None = None) -> None:
+        import tempfile
+
+        base = tempfile.mkdtemp(prefix="pe2e-rootless-")
+        os.chmod(base, 0o755)
+        super().__init__(base, image_tar, firewall_driver=firewall_driver, aardvark=aardvark)
+        self.uid = free_uid()
+        self.subid_start = 1_000_000 + (self.uid - 4100) * 65536
+        self.home = os.path.join(base, "home")
+        self.xdg = os.path.join(base, "xdg")
+        self.run_dir = os.path.join(self.xdg, "containers", "networks")
+        self.storage_driver = "vfs"
+        self.tun_fix = not tun_usable_by_others()
+
+    def _write_config(self) -> None:
+        d, uid = self.dir, self.uid
+        # netavark-py as the user can read it (the checkout may be private to root)
+        checkout = os.path.join(d, "checkout")
+        shutil.copytree(os.path.join(ROOT, "netavark"), os.path.join(checkout, "netavark"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        os.makedirs(os.path.join(checkout, "bin"))
+        for launcher in ("netavark", "aardvark-dns"):
+            src = os.path.join(ROOT, "bin", launcher)
+            if os.path.exists(src):
+                shutil.copy2(src, os.path.join(checkout, "bin", launcher))
+        if self.aardvark and self.aardvark.startswith(os.path.join(ROOT, "bin") + os.sep):
+            self.aardvark = os.path.join(checkout, "bin", os.path.basename(self.aardvark))
+        self.launcher = os.path.join(checkout, "bin", "netavark")
+        self.probe = os.path.join(d, "probe.py")
+        shutil.copy2(PROBE, self.probe)
+        image = os.path.join(d, "image.tar")
+        shutil.copy2(self.image_tar, image)
+        self.image_tar = image
+        for path in (checkout, self.probe, image):
+            _chmod_tree(path)
+        for sub in (self.home, self.xdg):
+            os.mkdir(sub, 0o700)
+            os.chown(sub, uid, uid)
+        etc = os.path.join(d, "etc")
+        os.mkdir(etc)
+        for name, line in (("passwd", f"{self.NAME}:x:{uid}:{uid}::{self.home}:/bin/sh\n"),
+                           ("group", f"{self.NAME}:x:{uid}:\n"),
+                           ("subuid", f"{self.NAME}:{self.subid_start}:65536\n"),
+                           ("subgid", f"{self.NAME}:{self.subid_start}:65536\n")):
+            try:
+                with open(f"/etc/{name}") as f:
+                    base = f.read()
+            except FileNotFoundError:
+                base = ""
+            if base and not base.endswith("\n"):
+                base += "\n"
+            with open(os.path.join(etc, name), "w") as f:
+                f.write(base + line)
+            os.chmod(os.path.join(etc, name), 0o644)
+        binds = [f"mount --bind {etc}/{n} /etc/{n}" for n in ("passwd", "group", "subuid",
+                                                               "subgid")]
+        if self.tun_fix:
+            dev = os.path.join(d, "dev")
+            os.mkdir(dev)
+            binds += [f"mount -t tmpfs -o mode=755 tmpfs {dev}",
+                      f"mknod -m 666 {dev}/tun c 10 200",
+                      f"mount --bind {dev}/tun /dev/net/tun"]
+        # rootless Podman wants "/" to be a shared mount; shared inside this private
+        # namespace only
+        binds.append("mount --make-rshared /")
+        self.holder_extra = "\n".join(binds)
+        super()._write_config()
+        for path in (self.helpers, self.netconf, os.path.join(d, "storage")):
+            os.chown(path, uid, uid)
+        if self.log_calls:
+            open(self.calls_log, "w").close()
+            os.chown(self.calls_log, uid, uid)
+        self.podman_prefix = [
+            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--init-groups", "env", "-i",
+            *(f"{k}={v}" for k, v in self.user_env().items())]
+
+    def user_env(self) -> dict[str, str]:
+        env = self.env()
+        env.update(HOME=self.home, XDG_RUNTIME_DIR=self.xdg, USER=self.NAME,
+                   LOGNAME=self.NAME)
+        return env
+
+    def rootless_netns(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+        """Run ``cmd`` in Podman's rootless network namespace (as the user's root)."""
+        return self.podman("unshare", "--rootless-netns", *cmd, check=check)
+
+    def user_processes(self) -> dict[int, str]:
+        """pid → command name of processes of the user and of its subordinate ids."""
+        ids = {self.uid, *range(self.subid_start, self.subid_start + 65536)}
+        return {pid: comm for pid, (uid, comm) in _process_uids().items() if uid in ids}
+
+    def _kill_more(self) -> None:
+        # rootless Podman leaves its pause process (and slirp4netns, rootlessport,
+        # aardvark-dns if a container was still running) in namespaces of its own
+        for pid in self.user_processes():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _chmod_tree(path: str) -> None:
+    """World-readable (and traversable/executable where it already is for root)."""
+    paths = [path]
+    if os.path.isdir(path):
+        for dirpath, dirs, files in os.walk(path):
+            paths += [os.path.join(dirpath, n) for n in dirs + files]
+    for p in paths:
+        mode = os.stat(p).st_mode & 0o777
+        os.chmod(p, mode | 0o044 | (0o011 if mode & 0o100 else 0))
+
+
+def _process_uids() -> dict[int, tuple[int, str]]:
+    out = {}
+    for pid_s in os.listdir("/proc"):
+        if not pid_s.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid_s}/status") as f:
+                status = f.read()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        try:
+            out[int(pid_s)] = (int(fields["Uid"].split()[0]), fields["Name"].strip())
+        except (KeyError, ValueError, IndexError):
+            continue
+    return out
+
+
+def free_uid() -> int:
+    """A uid with no passwd entry and no process: the rootless test's user."""
+    import pwd
+
+    busy = {uid for uid, _ in _process_uids().values()}
+    for uid in range(4100, 4400):
+        try:
+            pwd.getpwuid(uid)
+        except KeyError:
+            if uid not in busy:
+                return uid
+    raise PodmanError("no free uid in 4100-4399 for the rootless test user")
+
+
+def tun_usable_by_others() -> bool:
+    try:
+        st = os.stat("/dev/net/tun")
+    except OSError:
+        return False
+    return st.st_mode & 0o006 == 0o006
