@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install what the test suite uses (Debian/Ubuntu, as root).  The runtime
-# itself needs only python3; everything else here is a test oracle or peer.
+# itself needs only python3; everything else here is a test oracle or peer
+# (Podman and its runtime for the end-to-end tests, make/pip for the install tests).
 # Services these packages ship (firewalld, dnsmasq, dbus) must not start on the
 # host: the tests start private instances inside their own namespaces.
 set -eu
@@ -19,4 +20,6 @@ apt-get install -y -q --no-install-recommends \
     python3 python3-pytest python3-hypothesis \
     iproute2 nftables iptables procps util-linux kmod strace \
     iputils-ping bind9-dnsutils dnsmasq-base aardvark-dns \
-    dbus firewalld python3-grpcio
+    dbus firewalld python3-grpcio \
+    podman conmon runc busybox-static uidmap slirp4netns catatonit \
+    make python3-pip python3-setuptools python3-wheel python3-venv
