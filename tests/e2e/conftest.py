@@ -155,3 +155,42 @@ def rootless_sandbox(image_tar):
         yield sb
     finally:
         sb.close()
+
+
+@pytest.fixture(params=["zipapp", "make-install"])
+def installed_sandbox(request, tmp_path, image_tar):
+    """A sandbox whose Podman runs an installed netavark-py: ``netavark.pyz`` or the
+    launcher ``make install`` puts in ``$(PREFIX)/libexec/podman`` (PREFIX in the test's
+    directory)."""
+    import shutil
+
+    from tests.packaging.test_install import SYSTEM_PYTHON, copy_sources
+
+    require_firewall()
+    require_dns()
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        pytest.skip(f"no {SYSTEM_PYTHON}")
+    build = tmp_path / "build"
+    build.mkdir()
+    src = copy_sources(str(build))
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    if request.param == "zipapp":
+        launcher = str(build / "netavark.pyz")
+        cmd = [SYSTEM_PYTHON, f"{src}/scripts/build-zipapp.py", "-o", launcher]
+    else:
+        make = shutil.which("make")
+        if make is None:
+            pytest.skip("make is not installed")
+        prefix = str(build / "prefix")
+        launcher = f"{prefix}/libexec/podman/netavark"
+        cmd = [make, "-C", src, "install", f"PREFIX={prefix}"]
+    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert res.returncode == 0, res
+    box = tmp_path / "sandbox"
+    box.mkdir()
+    sb = Sandbox(str(box), image_tar, firewall_driver=firewall_driver(), launcher=launcher)
+    try:
+        sb.start()
+        yield sb
+    finally:
+        sb.close()

@@ -131,8 +131,9 @@ class PodmanError(AssertionError):
 
 
 class Sandbox:
-    """See the module docstring.  ``aardvark`` is the DNS server in the helper
-    directory (default: the distribution's aardvark-dns).  ``firewall_driver``
+    """See the module docstring.  ``launcher`` is what Podman runs as ``netavark``
+    (default: this checkout's ``bin/netavark``); ``aardvark`` is the DNS server in the
+    helper directory (default: the distribution's aardvark-dns).  ``firewall_driver``
     (None = netavark's default) is passed to netavark as ``NETAVARK_FW`` through
     containers.conf ``[engine] env``,
     which also reaches the ``podman container cleanup`` processes conmon starts.
@@ -140,7 +141,8 @@ class Sandbox:
     argv to ``calls.log`` before running the launcher."""
 
     def __init__(self, workdir: str, image_tar: str, *, firewall_driver: str | None = None,
-                 log_calls: bool = False, aardvark: str | None = None) -> None:
+                 log_calls: bool = False, aardvark: str | None = None,
+                 launcher: str = LAUNCHER) -> None:
         self.dir = workdir
         self.image_tar = image_tar
         self.firewall_driver = firewall_driver
@@ -156,7 +158,7 @@ class Sandbox:
         self.calls_log = os.path.join(workdir, "calls.log")
         # what Podman runs as netavark, the probe script, storage and netavark's
         # run dir: the rootless sandbox overrides them
-        self.launcher = LAUNCHER
+        self.launcher = launcher
         self.probe = PROBE
         self.storage_driver = "overlay"
         self.run_dir = "/run/containers/networks"
@@ -350,6 +352,7 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
         """Start container ``name`` (``opts`` = podman run options) running busybox httpd
         on the ``http`` ports, answering ``<name>:<port>``, and UDP echo servers
         answering ``<name>:<port>:<datagram>``."""
+        assert name not in ("host", "client"), "probes would run in that namespace instead"
         script = []
         for p in http:
             script.append(f"mkdir -p /srv/{p} && echo {name}:{p} > /srv/{p}/index.html && "
