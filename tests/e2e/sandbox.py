@@ -14,7 +14,7 @@ Layout of one :class:`Sandbox`:
 * Podman configured only through files in the sandbox directory
   (``CONTAINERS_CONF``, ``CONTAINERS_STORAGE_CONF``, ``CONTAINERS_REGISTRIES_CONF``),
   storage in the sandbox directory, and a helper directory whose ``netavark``
-  runs this checkout.
+  is netavark-py (this checkout's launcher unless a test installs it otherwise).
 
 Every ``podman`` command runs as ``nsenter -t <holder> --mount --net podman ...``,
 so all commands of a test share one view of ``/run`` (Podman needs that between
@@ -24,11 +24,13 @@ so all commands of a test share one view of ``/run`` (Podman needs that between
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import tarfile
 import time
@@ -78,8 +80,6 @@ def system_helper(name: str) -> str | None:
 
 def is_static_elf(path: str) -> bool:
     """True for an ELF executable without a program interpreter (statically linked)."""
-    import struct
-
     with open(path, "rb") as f:
         head = f.read(64)
         if head[:4] != b"\x7fELF" or head[4] != 2:
@@ -122,7 +122,6 @@ def build_image_tar(busybox: str, dest: str) -> None:
             data = text.encode()
             ti = entry(name, tarfile.REGTYPE, 0o644)
             ti.size = len(data)
-            import io
             tar.addfile(ti, io.BytesIO(data))
 
 
