@@ -44,7 +44,7 @@ def run(ctx: Context) -> None:
     from ..dns import dns_port_from_env
     from ..firewall import get_firewall_driver
     from ..network.core import Namespaces
-    from ..network.driver import DriverInfo, get_network_driver
+    from ..network.driver import driver_for
     from ..serde import dumps
 
     ns_path = ctx.args["network_namespace_path"]
@@ -62,17 +62,10 @@ def run(ctx: Context) -> None:
 
         drivers: list[NetworkDriver] = []
         for name, per_net in opts.networks:
-            network = opts.network_info.get(name)
-            if network is None:
-                raise NetavarkError(f"network info for network {name} not found")
-            driver = get_network_driver(DriverInfo(
-                firewall=firewall, container_id=opts.container_id,
-                container_name=opts.container_name,
-                container_hostname=opts.container_hostname,
-                container_dns_servers=opts.dns_servers, netns_host=ns.host,
-                netns_container=ns.container, netns_path=ns_path, network=network,
-                per_network_opts=per_net, port_mappings=opts.port_mappings, dns_port=dns_port,
-                config_dir=config_dir, rootless=ctx.rootless), ctx.plugin_directories)
+            driver = driver_for(name, per_net, opts, firewall=firewall, netns_host=ns.host,
+                                netns_container=ns.container, netns_path=ns_path,
+                                dns_port=dns_port, config_dir=config_dir,
+                                rootless=ctx.rootless, plugin_dirs=ctx.plugin_directories)
             driver.validate()
             drivers.append(driver)
 
