@@ -7,6 +7,7 @@ Needs packages: dbus-daemon, firewalld.
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import subprocess
@@ -29,11 +30,12 @@ from netavark.firewall import PortForwardConfig, SetupNetwork
 from netavark.firewall.firewalld import FirewalldDriver
 from netavark.firewall.state import write_fw_config
 from netavark.ip import IpAddr, IpNet
-from tests.conftest import LAUNCHER
+from tests.conftest import LAUNCHER, ROOT
 from tests.kernel.firewalld_env import Firewalld, PrivateBus, have_tools
 
 NET_ID = "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9"
 CTR_ID = "c0ffee00" * 8
+TESTFILES = os.path.join(ROOT, "tests", "data", "upstream", "test", "testfiles")
 POLICIES = ["netavark_host_fwd", "netavark_policy", "netavark_portfwd", "netavark_zone_acc"]
 
 
@@ -76,12 +78,12 @@ class Env:
 
 
 @pytest.fixture
-def env(netns_factory, tmp_path, monkeypatch):
+def env(host, tmp_path, monkeypatch):
+    """firewalld in the test's host namespace (where the netavark fixture runs)."""
     missing = have_tools("dbus-daemon", "firewalld", "firewall-cmd")
     if missing:
         pytest.skip(f"needs {', '.join(missing)} (packages dbus-daemon, firewalld)")
-    ns = netns_factory("nvfwd")
-    e = Env(ns, str(tmp_path))
+    e = Env(host, str(tmp_path))
     monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", e.bus.address)
     try:
         yield e
@@ -259,9 +261,9 @@ def _serve_once(ctr, port: int) -> subprocess.Popen:
     return proc
 
 
-def test_localhost_forward_carries_traffic(env: Env, netns_factory) -> None:
+def test_localhost_forward_carries_traffic(env: Env, container) -> None:
     """What upstream's "port forwarding with localhost - tcp" checks, on hand-made links."""
-    host, ctr = env.ns, netns_factory("nvfwc")
+    host, ctr = env.ns, container
     host.run("ip", "link", "add", "nvbr0", "type", "bridge")
     host.run("ip", "addr", "add", "10.88.0.1/16", "dev", "nvbr0")
     host.run("ip", "link", "set", "nvbr0", "up")
@@ -404,3 +406,58 @@ def test_firewalld_reload_restores_runtime_rules(env: Env, tmp_path) -> None:
         assert not [x for x in lines if "ERROR" in x], lines
     finally:
         cmd.stop()
+
+
+# -- the whole command ----------------------------------------------------------------------
+
+
+def simplebridge() -> dict:
+    with open(os.path.join(TESTFILES, "simplebridge.json")) as f:
+        return json.load(f)
+
+
+def _connect_localhost(ns, port: int, check: bool = True):
+    return ns.run(sys.executable, "-c", "import socket; s=socket.create_connection("
+                  f"('127.0.0.1', {port}), 5); print(s.recv(100).decode())", check=check,
+                  timeout=20)
+
+
+def test_setup_and_teardown_commands(env: Env, netavark, container) -> None:
+    doc = simplebridge()
+    doc["port_mappings"] = [{"host_ip": "127.0.0.1", "container_port": 8000,
+                             "host_port": 18080, "range": 1, "protocol": "tcp"}]
+    fw_env = {"NETAVARK_FW": "firewalld", "DBUS_SYSTEM_BUS_ADDRESS": env.bus.address,
+              "RUST_LOG": "netavark=info"}
+    res = netavark("setup", container.path, input=doc, env=fw_env)
+    assert res.returncode == 0, res
+    assert res.stderr.splitlines()[0] == \
+        "[INFO  netavark::firewall] Using firewalld firewall driver"
+    assert ("[INFO  netavark::firewall::firewalld] Successfully added port-forwarding rules "
+            "for container 6ce776ea58b5") in res.stderr
+    assert env.zone_of("10.88.0.0/16") == "netavark_zone"
+    assert env.rich_rules("netavark_host_fwd") == [
+        rich("ipv4", "127.0.0.1", "18080", "tcp", "8000", "10.88.0.2")]
+    with open(os.path.join(netavark.config_dir, "firewall", "firewall-driver")) as f:
+        assert f.read() == "firewalld"
+    server = _serve_once(container, 8000)
+    try:
+        assert _connect_localhost(env.ns, 18080).stdout.strip() == "hello from the container"
+    finally:
+        server.kill()
+        server.wait()
+
+    res = netavark("teardown", container.path, input=doc, env=fw_env)
+    assert res.returncode == 0 and res.stdout == "", res
+    assert env.zone_of("10.88.0.0/16") == "no zone"
+    assert env.rich_rules("netavark_host_fwd") == []
+    assert env.forward_ports("netavark_portfwd") == []
+    assert _connect_localhost(env.ns, 18080, check=False).returncode != 0
+
+
+def test_firewalld_driver_without_a_bus(netavark, container) -> None:
+    doc = simplebridge()
+    res = netavark("setup", container.path, input=doc, env={"NETAVARK_FW": "firewalld"})
+    assert res.returncode == 1
+    assert json.loads(res.stdout) == {"error": "Error retrieving dbus connection for requested "
+                                      "firewall backend: DBus error: address error: address "
+                                      "has no colon"}
