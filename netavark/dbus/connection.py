@@ -108,6 +108,7 @@ class Connection:
 
     def _sendall(self, data: bytes) -> None:
         try:
+            self._sock.settimeout(CALL_TIMEOUT)
             self._sock.sendall(data)
         except OSError as e:
             self.closed = True
@@ -208,13 +209,11 @@ class Connection:
                 return None
             try:
                 data = self._recv(deadline)
-            except DbusError:
-                if self.closed:
+                if not data:
                     return None
-                return None  # timeout
-            if not data:
-                return None
-            self._feed(data)
+                self._feed(data)
+            except DbusError:
+                return None  # a timeout, or the stream broke (then closed is set)
         return self._queue.pop(0)
 
     def add_match(self, rule: str) -> None:

@@ -128,13 +128,13 @@ class Message:
         endian = "<" if self.little else ">"
         body_w = Writer(self.little)
         body_w.write_all(self.signature, self.body)
-        order = self.field_order or tuple(FIELDS)
+        received = self.field_order or ()
         fields = []
-        for code in order:
+        for code in (*received, *(c for c in FIELDS if c not in received)):
             attr, typ = FIELDS[code]
             value = getattr(self, attr)
-            if value is None or (code == 8 and value == "" and self.field_order is None):
-                continue
+            if value is None or (code == 8 and value == "" and code not in received):
+                continue  # no SIGNATURE field for an empty body, unless it came so
             fields.append((code, Variant(typ, value)))
         w = Writer(self.little)
         w.buf += _FIXED[endian].pack(b"l" if self.little else b"B", self.msg_type,

@@ -331,3 +331,12 @@ def test_any_chunking_gives_the_same_messages(raws: list, data: st.DataObject) -
         got += framer.feed(stream[prev:cut])
         prev = cut
     assert [m.encode() for m in got] == raws
+
+
+def test_fields_set_after_decoding_are_encoded() -> None:
+    msg = Message.decode(Message.signal("/p", "i.f", "S").encode(3))
+    assert msg.field_order == (1, 2, 3)
+    msg.destination = ":1.5"
+    back = Message.decode(msg.encode())
+    assert back.destination == ":1.5"
+    assert back.field_order == (1, 2, 3, 6)
