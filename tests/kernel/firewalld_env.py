@@ -56,7 +56,7 @@ class Firewalld:
         self.proc: subprocess.Popen | None = None
         self.start()
 
-    def start(self, timeout: float = 30) -> None:
+    def start(self, timeout: float = 90) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", self.ns.name, "firewalld", "--nofork", "--nopid",
@@ -77,7 +77,7 @@ class Firewalld:
             return f.read()[-4000:]
 
     def cmd(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return self.ns.run("firewall-cmd", *args, check=check, env=self.bus.env(), timeout=60)
+        return self.ns.run("firewall-cmd", *args, check=check, env=self.bus.env(), timeout=120)
 
     def set_strict_forward_ports(self, value: str) -> None:
         with open(os.path.join(self.config, "firewalld.conf"), "w") as f:
