@@ -68,12 +68,17 @@ def listen(config_dir: str, conn: Connection) -> None:
 
 def reload_rules(config_dir: str, conn: Any) -> None:
     try:
-        _reload(config_dir, conn)
+        replay(config_dir, conn, _log)
     except NetavarkError as e:
         _log.error(f"failed to reload firewall rules: {e}")
 
 
-def _reload(config_dir: str, conn: Any) -> None:
+def replay(config_dir: str, conn: Any, logger: log.Logger) -> None:
+    """Re-apply every recorded network and port forward with the recorded driver.
+
+    Shared with ``firewall-reload``, which reports errors instead of logging
+    them; ``logger`` is the command's own log target for the success line.
+    """
     from ..firewall import get_firewall_driver
     from ..firewall.state import read_fw_config
 
@@ -96,4 +101,4 @@ def _reload(config_dir: str, conn: Any) -> None:
                 close()
     finally:
         conf.close()
-    _log.info("Successfully reloaded firewall rules")
+    logger.info("Successfully reloaded firewall rules")
