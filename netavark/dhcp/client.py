@@ -340,6 +340,7 @@ class DhcpV4Client:
             msg = Message.parse(frame.payload)
         except DhcpError as e:
             _LOG_SOCKET.info(f"Ignoring invalid DHCP package: {e}")
+            _LOG_SOCKET.trace(f"invalid package: {bytes(data).hex()}")
             return None
         if msg.op != BOOTREPLY:
             return None

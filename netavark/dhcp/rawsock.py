@@ -55,10 +55,13 @@ def _attach_filter(sock: _socket.socket) -> None:
 
 
 def open_packet_socket(ifname: str, ifindex: int, promisc: bool = True) -> _socket.socket:
-    """A non-blocking packet socket on ``ifname``; errors are :class:`DhcpError`."""
+    """A non-blocking packet socket on ``ifname``; errors are :class:`DhcpError`.
+
+    Created with protocol 0 (receives nothing) so that no frame gets queued
+    before the filter is attached; ``bind`` then turns on reception.
+    """
     try:
-        sock = _socket.socket(AF_PACKET, _socket.SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                              _socket.htons(ETH_P_ALL))
+        sock = _socket.socket(AF_PACKET, _socket.SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
     except OSError as e:
         raise DhcpError(BUG, f"Failed to create raw ethernet socket: {e.strerror}") from None
     try:
