@@ -76,17 +76,12 @@ def get_network_driver(info: DriverInfo, plugin_dirs: list[str] | None) -> Netwo
 
         return Bridge(info)
     if driver in ("macvlan", "ipvlan"):
-        try:
-            from .vlan import Vlan
-        except ImportError:
-            raise NetavarkError(
-                f"the {driver} driver is not available in this version of netavark-py") from None
+        from .vlan import Vlan
+
         return Vlan(info)
-    try:
-        from .plugin import find_plugin
-    except ImportError:
-        find_plugin = None
-    path = find_plugin(driver, plugin_dirs) if find_plugin is not None else None
+    from ..plugin import find_plugin
+
+    path = find_plugin(plugin_dirs or [], driver)
     if path is None:
         raise NetavarkError(f'unknown network driver "{driver}"')
     from .plugin import PluginDriver

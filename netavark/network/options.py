@@ -27,25 +27,32 @@ class ParseError(Exception):
 
 
 def _int(text: str, bits: int, signed: bool) -> int:
+    """Rust's ``from_str_radix(text, 10)``: digits are taken left to right and
+    the first problem wins, so ``99999999999x`` overflows before the ``x``."""
     if not text:
         raise ParseError(EMPTY)
-    sign = 1
+    if text in ("+", "-"):
+        raise ParseError(INVALID_DIGIT)
+    negative = False
     digits = text
     if text[0] == "+":
         digits = text[1:]
     elif text[0] == "-" and signed:
-        digits, sign = text[1:], -1
-    if not digits or not digits.isascii() or not digits.isdigit():
-        raise ParseError(INVALID_DIGIT)
-    value = sign * int(digits)
+        negative, digits = True, text[1:]
     if signed:
         lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
     else:
         lo, hi = 0, (1 << bits) - 1
-    if value > hi:
-        raise ParseError(POS_OVERFLOW)
-    if value < lo:
-        raise ParseError(NEG_OVERFLOW)
+    value = 0
+    for c in digits:
+        d = "0123456789".find(c)
+        if d < 0:
+            raise ParseError(INVALID_DIGIT)
+        value = value * 10 - d if negative else value * 10 + d
+        if value > hi:
+            raise ParseError(POS_OVERFLOW)
+        if value < lo:
+            raise ParseError(NEG_OVERFLOW)
     return value
 
 
