@@ -286,3 +286,48 @@ def test_netavark_setup_without_proxy(env, container, tmp_path):
     # nothing left behind
     assert "eth0" not in container.links()
     assert not [n for n, link in env.host.links().items() if link.get("master") == "lanbr"]
+
+
+def _macvlan_input(parent: str, hostname: str = "") -> str:
+    data = {
+        "container_id": CTR_ID, "container_name": "dhcpctr",
+        "networks": {"mv": {"interface_name": "eth0", "static_ips": []}},
+        "network_info": {"mv": {
+            "name": "mv", "id": "c" * 64, "driver": "macvlan", "network_interface": parent,
+            "subnets": [], "ipv6_enabled": False, "internal": False, "dns_enabled": False,
+            "ipam_options": {"driver": "dhcp"}}},
+    }
+    if hostname:
+        data["container_hostname"] = hostname
+    return json.dumps(data)
+
+
+def test_netavark_setup_teardown_macvlan(env, container, tmp_path):
+    dns = env.start_dnsmasq()
+    proxy = env.start_proxy()
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    data = _macvlan_input("uplink", hostname="mvhost")
+
+    res = run_netavark(env.host, str(tmp_path), proxy.dir, str(cfg), "setup", container.path,
+                       input=data)
+    assert res.returncode == 0, (res.stdout, res.stderr, proxy.log_text())
+    status = json.loads(res.stdout)["mv"]
+    iface = status["interfaces"]["eth0"]
+    mac = iface["mac_address"]
+    assert container.links()["eth0"]["address"] == mac
+    (subnet,) = iface["subnets"]
+    ip = subnet["ipnet"].split("/")[0]
+    assert subnet["gateway"] == f"{env.subnet}.1"
+    assert status["dns_server_ips"] == [f"{env.subnet}.1"]
+    assert addresses(container, "eth0") == [f"{ip}/24"]
+    assert f"DHCPACK(br0) {ip} {mac} mvhost" in dns.text()
+    # the lease is usable: the container reaches the DHCP server's host
+    container.run("ping", "-c", "1", "-W", "5", f"{env.subnet}.1")
+
+    res = run_netavark(env.host, str(tmp_path), proxy.dir, str(cfg), "teardown",
+                       container.path, input=data)
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    wait_for(lambda: f"DHCPRELEASE(br0) {ip} {mac}" in dns.text(), 5, "DHCPRELEASE")
+    assert "eth0" not in container.links()
+    assert proxy.leases() == {}
