@@ -42,7 +42,7 @@ def test_activity_timeout_exits_and_removes_socket(tmp_path):
     proc = start(["--dir", str(tmp_path), "-a", "1"])
     sock = tmp_path / "nv-proxy.sock"
     wait_path(str(sock), proc)
-    # a request resets the timer
+    # Clean does not reset the timer (only Setup/Teardown do) but rewrites the file
     assert proto.OperationResponse.decode(
         rpc_client.call(str(sock), proto.CLEAN_PATH, b"")).success
     out, err = proc.communicate(timeout=20)
