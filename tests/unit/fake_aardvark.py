@@ -51,9 +51,10 @@ def main() -> int:
     while time.monotonic() < deadline:
         time.sleep(0.01)
         if hup:
-            hup.clear()
+            count = len(hup)
+            del hup[:count]
             with open(os.path.join(parent, "fake-hups"), "a") as f:
-                f.write("hup\n")
+                f.write("hup\n" * count)
             if not networks(config):
                 os.unlink(os.path.join(config, "aardvark.pid"))
                 return 0

@@ -195,6 +195,9 @@ def test_teardown_removes_lines_then_file_and_server_exits(env):
     pid = env.pid()
     a.delete_from_netavark_entries([entry()])
     assert env.read("podman1") == f"10.89.3.1,fd10:88:a::1\n{'c' * 64} 10.89.3.3 fd10:88:a::2 two\n"
+    # let the server see that reload first: had it still been pending when the file
+    # goes, it would exit before the next SIGHUP and that teardown would find no pid
+    assert env.wait_hups(2) == 2
     a.delete_from_netavark_entries([two])
     assert not os.path.exists(os.path.join(env.dir, "podman1"))
     deadline = time.monotonic() + 5
