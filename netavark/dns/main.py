@@ -191,6 +191,11 @@ def _child(config_dir: str, port: int, search_domain: str, log: object, ready: i
         return server.stop_code  # nothing to serve; the parent reports the failure
     if errors:
         sys.stderr.write(f"Error starting server {chr(10).join(errors)}\n")
+        # unlike aardvark-dns, leave no stale pid for netavark to signal later
+        try:
+            os.unlink(os.path.join(config_dir, "aardvark.pid"))
+        except OSError:
+            pass
         return 1
     sys.stderr.flush()
     daemonize()
