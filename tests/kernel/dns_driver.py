@@ -14,10 +14,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from netavark.dns import AardvarkEntry, builtin_server_command  # noqa: E402
-from netavark.dns.aardvark import Aardvark  # noqa: E402
-from netavark.errors import NetavarkError  # noqa: E402
-from netavark.ip import IpAddr  # noqa: E402
+from netavark.dns import AardvarkEntry, builtin_server_command
+from netavark.dns.aardvark import Aardvark
+from netavark.errors import NetavarkError
+from netavark.ip import IpAddr
 
 
 def ips(values: list[str] | None) -> list[IpAddr] | None:
