@@ -11,12 +11,12 @@ reload, since they only depend on those.
 
 from __future__ import annotations
 
+import _signal  # `signal` would pull in enum: milliseconds at start
 import _socket
 import errno
 import heapq
 import os
 import select
-import signal
 import time
 
 from ..errors import NetavarkError, io_display
@@ -41,7 +41,7 @@ TCP_IDLE = 3.0
 FORWARD_BUDGET = 5.0
 MAX_FORWARDS = 1024
 MAX_TCP_CONNS = 1024
-CACHE_MAX = 65536
+CACHE_MAX = 65536  # NETAVARK_DNS_CACHE_SIZE overrides; 0 turns the answer cache off
 UDP_BATCH = 64
 
 _SOCK_FLAGS = _socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC
@@ -53,6 +53,11 @@ def _sockaddr_display(ip: IpAddr, port: int) -> str:
 
 def _family(addr: tuple) -> int:
     return _socket.AF_INET if len(addr) == 2 else _socket.AF_INET6
+
+
+def _cache_size() -> int:
+    value = os.environ.get("NETAVARK_DNS_CACHE_SIZE", "")
+    return int(value) if value.isdigit() else CACHE_MAX
 
 
 class StartError(NetavarkError):
@@ -360,6 +365,7 @@ class Server:
         self.nameservers: list[tuple] = []
         self.resolv_stamp: tuple | None = None
         self.cache: dict[tuple, bytes] = {}
+        self.cache_max = _cache_size()
         self.src_keys: dict[str, bytes | None] = {}
         self.forwards: set[Forward] = set()
         self.tcp_conns: dict[int, TcpConn] = {}
@@ -573,9 +579,10 @@ class Server:
             except OSError as e:
                 self.log.error(f"[{q.id}] fail response: {e}")
                 return
-            if len(self.cache) >= CACHE_MAX:
-                self.cache.clear()
-            self.cache[(lst.index, addr[0], data[2:])] = reply[2:]  # type: ignore[index]
+            if self.cache_max:
+                if len(self.cache) >= self.cache_max:
+                    self.cache.clear()
+                self.cache[(lst.index, addr[0], data[2:])] = reply[2:]  # type: ignore[index]
         elif kind == FORWARD:
             self.forward((lst, addr), data, q, value, False)  # type: ignore[arg-type]
 
@@ -647,8 +654,8 @@ class Server:
         r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self.wake_r = r
         self.register(r, EPOLLIN, self._on_wake)
-        signal.set_wakeup_fd(w, warn_on_full_buffer=False)
-        signal.signal(signal.SIGHUP, self._on_hup)
+        _signal.set_wakeup_fd(w, warn_on_full_buffer=False)
+        _signal.signal(_signal.SIGHUP, self._on_hup)
 
     def stop(self, code: int) -> None:
         self.stop_code = code
