@@ -7,7 +7,6 @@ own maximum level, e.g. ``WARN``); anything else is reported on stderr and
 
 from __future__ import annotations
 
-import os
 import sys
 
 OFF, ERROR, WARN, INFO, DEBUG, TRACE = 0, 1, 2, 3, 4, 5
@@ -72,6 +71,3 @@ class Log:
     def trace(self, msg: str) -> None:
         self._emit(TRACE, msg)
 
-
-def from_env() -> Log:
-    return Log(level_from_env(os.environ.get("RUST_LOG")))

@@ -153,10 +153,10 @@ def daemonize() -> None:
         os.close(null)
 
 
-def run(config_dir: str, port: int, search_domain: str) -> int:
-    from . import dnslog
+def run(config_dir: str, port: int, search_domain: str, level: int) -> int:
+    from .dnslog import Log
 
-    log = dnslog.from_env()
+    log = Log(level)
     read_end, write_end = os.pipe2(os.O_CLOEXEC)
     pid = os.fork()
     if pid:
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     close_inherited_fds()
     from . import dnslog
 
-    dnslog.level_from_env(os.environ.get("RUST_LOG"))  # reports a bad RUST_LOG early
+    level = dnslog.level_from_env(os.environ.get("RUST_LOG"))  # a bad value is reported now
     if argv is None:
         argv = sys.argv[1:]
     try:
@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                          f'  "target": "{info["target"]}"\n}}\n')
         return 0
     return run(values.get("config", "/dev/stdin"), port,
-               values.get("filter", ".dns.podman"))
+               values.get("filter", ".dns.podman"), level)
 
 
 def entry() -> None:

@@ -41,7 +41,7 @@ TCP_IDLE = 3.0
 FORWARD_BUDGET = 5.0
 MAX_FORWARDS = 1024
 MAX_TCP_CONNS = 1024
-CACHE_MAX = 65536  # NETAVARK_DNS_CACHE_SIZE overrides; 0 turns the answer cache off
+CACHE_MAX = 8192  # NETAVARK_DNS_CACHE_SIZE overrides; 0 turns the answer cache off
 UDP_BATCH = 64
 
 _SOCK_FLAGS = _socket.SOCK_NONBLOCK | _socket.SOCK_CLOEXEC
