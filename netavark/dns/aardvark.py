@@ -171,8 +171,9 @@ class Aardvark:
         return os.path.join(self.config, name)
 
     def _tmp_path(self, name: str) -> str:
-        # outside the watched directory but on the same file system
-        return os.path.join(self.config, "..", f".aardvark-dns.{name}.{os.getpid()}.tmp")
+        # outside the watched directory but on the same file system; one writer per
+        # process at a time, so the pid makes the name unique
+        return os.path.join(self.config, "..", f".aardvark-dns.{os.getpid()}.tmp")
 
     def _replace(self, path: str, name: str, content: str, mode_from: int | None) -> None:
         """Atomically make ``path`` hold ``content``."""

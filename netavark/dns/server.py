@@ -357,7 +357,7 @@ class Server:
         self.ep = select.epoll()
         self.handlers: dict[int, Callable[[int], None]] = {}
         self.timers: list[tuple[float, int, Callable[[], None]]] = []
-        self.cancelled: set[int] = set()
+        self.armed: set[int] = set()  # scheduled, not yet fired or cancelled
         self.seq = 0
         self.listeners: dict[tuple[str, bytes], Listener] = {}
         self.next_index = 0
@@ -394,25 +394,25 @@ class Server:
     def schedule(self, delay: float, cb: Callable[[], None]) -> int:
         self.seq += 1
         heapq.heappush(self.timers, (time.monotonic() + delay, self.seq, cb))
+        self.armed.add(self.seq)
         return self.seq
 
     def cancel(self, seq: int) -> None:
-        if seq:
-            self.cancelled.add(seq)
+        self.armed.discard(seq)
 
     def _run_timers(self) -> float:
         """Fire due timers; returns the epoll timeout until the next one (-1: none)."""
         timers = self.timers
         while timers:
             deadline, seq, cb = timers[0]
-            if seq in self.cancelled:
-                heapq.heappop(timers)
-                self.cancelled.discard(seq)
+            if seq not in self.armed:
+                heapq.heappop(timers)  # cancelled
                 continue
             now = time.monotonic()
             if deadline > now:
                 return deadline - now
             heapq.heappop(timers)
+            self.armed.discard(seq)
             cb()
         return -1
 

@@ -237,6 +237,8 @@ def test_tcp_several_queries_on_one_connection(make):
     assert [m.id for m in msgs] == [7, 8, 9]
     assert [rr.rdata for rr in msgs[1].answers] == [bytes([127, 0, 0, 6])]
     assert msgs[2].rcode == wire.NXDOMAIN
+    h.run(lambda: time.sleep(0.1))  # let the server see the client close
+    assert h.server.tcp_conns == {} and h.server.armed == set()
 
 
 def test_idle_tcp_connection_is_closed(make, monkeypatch):
@@ -303,6 +305,10 @@ def test_forward_falls_back_to_second_server_after_share_of_timeout(make, monkey
     assert Message.parse(reply).answers[0].rdata == bytes([192, 0, 2, 1])
     assert 0.45 < took < 1.0  # 1 s budget shared by two servers
     assert len(dead.queries) == 1
+    # nothing left behind: no forward, no socket, no timer
+    assert h.server.forwards == set() and h.server.armed == set()
+    assert set(h.server.handlers) == {fd for lst in h.server.listeners.values()
+                                      for fd in (lst.udp.fileno(), lst.tcp.fileno())}
 
 
 def test_no_answer_from_anyone_means_no_reply(make, monkeypatch):
