@@ -317,3 +317,51 @@ def test_failed_start_is_rolled_back(lab):
     assert "10.89.7.1:53" in res.stdout
     # the entries are gone again; aardvark-dns leaves its pid file behind, ours not
     assert os.listdir(lab.dir) == ([] if lab.server == "builtin" else ["aardvark.pid"])
+
+
+# ---------------------------------------------------------------------------
+# through netavark's own setup and teardown (bridge driver, firewall driver none)
+
+UPSTREAM_FILES = os.path.join(ROOT, "tests", "data", "upstream", "test", "testfiles")
+
+
+@pytest.mark.parametrize("which", ["aardvark", "builtin", "auto"])
+def test_setup_and_teardown_end_to_end(netavark, container, which):
+    if which == "aardvark" and not os.access(AARDVARK, os.X_OK):
+        pytest.skip(f"aardvark-dns is not installed at {AARDVARK}")
+    with open(os.path.join(UPSTREAM_FILES, "dualstack-bridge.json")) as f:
+        doc = json.load(f)
+    # auto: the default aardvark-dns path does not exist here, so the built-in server
+    # is used; aardvark: Debian's aardvark-dns given like Podman gives it
+    args = ["--aardvark-binary", AARDVARK] if which == "aardvark" else \
+        ["--aardvark-binary", "/nonexistent/aardvark-dns"]
+    env = {"NETAVARK_FW": "none"}
+    if which != "auto":
+        env["NETAVARK_DNS_SERVER"] = which
+    adir = os.path.join(netavark.config_dir, "aardvark-dns")
+    res = netavark(*args, "setup", container.path, input=doc, env=env)
+    assert res.returncode == 0, (res.stdout, res.stderr)
+    out = json.loads(res.stdout)
+    assert out["podman1"]["dns_server_ips"] == ["10.89.3.1", "fd10:88:a::1"]
+    with open(os.path.join(adir, "aardvark.pid")) as f:
+        pid = int(f.read())
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read().replace(b"\0", b" ").decode()
+        assert re.search(f"aardvark-dns --config {adir} -p 53 run", cmdline), cmdline
+        assert (AARDVARK in cmdline) == (which == "aardvark")
+        assert dig(container, "@10.89.3.1", "somename") == ["10.89.3.2"]
+        assert dig(container, "@fd10:88:a::1", "somename.dns.podman", "AAAA") == \
+            ["fd10:88:a::2"]
+        res = netavark(*args, "teardown", container.path, input=doc, env=env)
+        assert res.returncode == 0, (res.stdout, res.stderr)
+        assert not os.path.exists(os.path.join(adir, "podman1"))
+        deadline = time.monotonic() + 5
+        while os.path.exists(os.path.join(adir, "aardvark.pid")):
+            assert time.monotonic() < deadline, "server did not stop"
+            time.sleep(0.05)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
