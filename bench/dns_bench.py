@@ -183,14 +183,13 @@ def main() -> None:
         print(f"RSS with {args.n} containers: aardvark-dns {rss_kib(pids[0]) / 1024:.1f} MiB, "
               f"built-in {rss_kib(pids[1]) / 1024:.1f} MiB")
     finally:
-        for pid in pids:
+        # the servers, then anything else left in our own namespace; a pid from a
+        # pid file is only trusted if it is > 1 (kill(-1) would hit every process)
+        targets = [p for p in pids if p > 1]
+        targets += [int(p) for p in sh("ip", "netns", "pids", ns, check=False).stdout.split()]
+        for pid in targets:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        for pid in sh("ip", "netns", "pids", ns, check=False).stdout.split():
-            try:
-                os.kill(int(pid), signal.SIGKILL)
             except OSError:
                 pass
         sh("ip", "netns", "del", ns, check=False)

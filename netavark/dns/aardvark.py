@@ -152,7 +152,7 @@ class _CommitLock:
 class Aardvark:
     """Config files and process control for one ``<config>/aardvark-dns`` directory."""
 
-    __slots__ = ("aardvark_bin", "argv", "config", "port", "rootless")
+    __slots__ = ("_held", "aardvark_bin", "argv", "config", "port", "rootless")
 
     def __init__(self, config_dir: str, rootless: bool,
                  aardvark_bin: str | DnsServerCommand, dns_port: int) -> None:
@@ -165,6 +165,7 @@ class Aardvark:
             self.aardvark_bin = aardvark_bin.path
             self.argv = list(aardvark_bin.argv)
         self.port = str(dns_port)
+        self._held = False  # this process holds the commit lock already
 
     # -- paths ------------------------------------------------------------
     def _net_path(self, name: str) -> str:
@@ -396,15 +397,26 @@ class Aardvark:
         if not entries:
             return
         self.check_for_dns_loop(entries)
-        self.commit_entries(entries)
+        lock = _CommitLock(self.config)
+        lock.acquire()
+        # unlike upstream the lock is kept until the server was told: two setups
+        # finding no server would otherwise both start one, and the loser's bind
+        # failure would roll back its container's entries
+        self._held = True
         try:
-            self.notify(True, False)
-        except NetavarkError as e:
+            for entry in entries:
+                self._commit_entry(entry)
             try:
-                self.delete_from_netavark_entries(entries)
-            except NetavarkError as err:
-                LOG.warn(f"Failed to delete aardvark-dns entries after failed start: {err}")
-            raise e from None
+                self.notify(True, False)
+            except NetavarkError as e:
+                try:
+                    self.delete_from_netavark_entries(entries)
+                except NetavarkError as err:
+                    LOG.warn(f"Failed to delete aardvark-dns entries after failed start: {err}")
+                raise e from None
+        finally:
+            self._held = False
+            lock.release()
 
     # -- teardown -----------------------------------------------------------
     def delete_entry(self, container_id: str, network_name: str) -> None:
@@ -418,7 +430,7 @@ class Aardvark:
         # creates no lock file; re-read under the lock for the real update
         try:
             _read_text(path)
-            locked = lock.try_acquire()
+            locked = not self._held and lock.try_acquire()
             try:
                 content = _read_text(path)
                 mode = os.stat(path).st_mode
@@ -450,7 +462,7 @@ class Aardvark:
         except OSError as e:
             raise _io(e) from None
         lock = _CommitLock(self.config)
-        locked = lock.try_acquire()
+        locked = not self._held and lock.try_acquire()
         try:
             try:
                 content = _read_text(path)

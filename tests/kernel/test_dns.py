@@ -15,13 +15,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
 import pytest
 
 from tests.conftest import ROOT
+from tests.dns_procs import kill_dns_server
 from tests.kernel.conftest import PYTHON, Netns
 
 AARDVARK = "/usr/lib/podman/aardvark-dns"
@@ -139,10 +139,7 @@ class Lab:
 
     def cleanup(self) -> None:
         for pid in self.seen_pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            kill_dns_server(pid)
         for proc in self.stubs:
             proc.kill()
             proc.wait()
@@ -361,7 +358,4 @@ def test_setup_and_teardown_end_to_end(netavark, container, which):
             assert time.monotonic() < deadline, "server did not stop"
             time.sleep(0.05)
     finally:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
+        kill_dns_server(pid)

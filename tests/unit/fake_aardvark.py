@@ -5,7 +5,8 @@
 ``DIR/aardvark.pid``, detaches and signals readiness.  The child appends a line
 to ``DIR/../fake-hups`` for every SIGHUP and exits (removing the pid file)
 when no network file is left, like aardvark-dns.  FAKE_AARDVARK_FAIL=msg makes
-the start fail with that message on stderr.
+the start fail with that message on stderr; a start while another instance runs
+fails like the real server's bind would.
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ def networks(config: str) -> list[str]:
     return [f for f in os.listdir(config) if f != "aardvark.pid"]
 
 
+def other_instance_runs(config: str) -> bool:
+    try:
+        with open(os.path.join(config, "aardvark.pid")) as f:
+            pid = int(f.read())
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return pid > 1 and b"fake_aardvark" in f.read()
+    except (OSError, ValueError):
+        return False
+
+
 def main() -> int:
     argv = sys.argv[1:]
     config = argv[argv.index("--config") + 1]
@@ -29,6 +40,11 @@ def main() -> int:
         f.write(json.dumps({"argv": sys.argv, "rust_log": os.environ.get("RUST_LOG")}) + "\n")
     if os.environ.get("FAKE_AARDVARK_FAIL"):
         sys.stderr.write(os.environ["FAKE_AARDVARK_FAIL"] + "\n")
+        return 1
+    if other_instance_runs(config):
+        # the real server could not bind its addresses
+        sys.stderr.write("Error starting server failed to bind udp listener on "
+                         "10.0.0.1:53: IO error: Address already in use (os error 98)\n")
         return 1
     r, w = os.pipe()
     if os.fork():

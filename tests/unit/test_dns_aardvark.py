@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from netavark.dns import aardvark as aardvark_mod
 from netavark.dns.aardvark import Aardvark, entry_debug, utf8_error_display
 from netavark.errors import NetavarkError
 from netavark.ip import IpAddr
+from tests.dns_procs import kill_dns_server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE = os.path.join(HERE, "fake_aardvark.py")
@@ -90,12 +90,7 @@ class Env:
             return None
 
     def kill(self) -> None:
-        pid = self.pid()
-        if pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_dns_server(self.pid())
 
 
 @pytest.fixture
@@ -423,3 +418,35 @@ def test_concurrent_writers_never_lose_lines(tmp_path):
     assert sorted(lines[1:-1]) == sorted(expected)
     # temporary files never stay behind, and never inside the server's directory
     assert sorted(os.listdir(config)) == ["aardvark-dns", "aardvark.lock"]
+
+
+SETUP = """
+import sys
+sys.path.insert(0, {root!r})
+from netavark.dns import AardvarkEntry
+from netavark.dns.aardvark import Aardvark
+from netavark.errors import NetavarkError
+from netavark.ip import IpAddr
+i = int(sys.argv[1])
+e = AardvarkEntry("net", [IpAddr.parse("10.0.0.1")], None, f"ctr{{i}}x",
+                  [IpAddr.parse(f"10.0.0.{{i + 2}}")], [], [f"name{{i}}"], None, False)
+try:
+    Aardvark({dir!r}, False, {bin!r}, 53).commit_netavark_entries([e])
+except NetavarkError as err:
+    print(err)
+    sys.exit(1)
+"""
+
+
+def test_concurrent_first_setups_start_one_server(env):
+    root = os.path.dirname(os.path.dirname(HERE))
+    script = SETUP.format(root=root, dir=env.dir, bin=env.bin)
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(i)], stdout=subprocess.PIPE,
+                              text=True) for i in range(6)]
+    outs = [(p.wait(timeout=60), p.stdout.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+    assert outs == [(0, "")] * 6
+    assert len(env.starts()) == 1
+    lines = env.read("net").split("\n")
+    assert sorted(lines[1:-1]) == sorted(f"ctr{i}x 10.0.0.{i + 2}  name{i}" for i in range(6))
