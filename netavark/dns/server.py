@@ -440,11 +440,18 @@ class Server:
                 wanted[(net, ip.packed)] = (net, ip)
         if not wanted:
             self.log.info("No configuration found stopping the sever")
+            pid_file = os.path.join(self.config_dir, PID_FILE)
             try:
-                os.unlink(os.path.join(self.config_dir, PID_FILE))
+                os.unlink(pid_file)
             except OSError as e:
                 self.log.error(f"failed to remove the pid file: {io_display(e.errno or 0)}")
                 self.stop(1)
+                return []
+            if not first and self._networks_appeared():
+                # a setup wrote a network after we read the directory and may have
+                # signalled us already: stay, and make sure it finds us
+                self._write_pid(pid_file)
+                self.hup = True
                 return []
             self.stop(0)
             return []
@@ -464,6 +471,19 @@ class Server:
                 if err:
                     errors.append(err)
         return errors
+
+    def _networks_appeared(self) -> bool:
+        try:
+            return bool(load_config_dir(self.config_dir, self.search_domain).listen)
+        except NetavarkError:
+            return False
+
+    def _write_pid(self, path: str) -> None:
+        try:
+            with open(path, "w") as f:
+                f.write(str(os.getpid()))
+        except OSError as e:
+            self.log.error(f"Unable to write pid to file: {io_display(e.errno or 0)}")
 
     def _start_listener(self, key: tuple[str, bytes], net: str, ip: IpAddr) -> str | None:
         fam = _socket.AF_INET if ip.version == 4 else _socket.AF_INET6

@@ -385,3 +385,29 @@ def test_bind_error_text(make, tmp_path):
                     resolv_conf=str(h.resolv)).reload(True)
     assert errors == [f"failed to bind udp listener on 127.0.0.1:{h.port}: IO error: "
                       "Address already in use (os error 98)"]
+
+
+def test_network_added_while_exiting_keeps_server(make, monkeypatch):
+    h = make(CONFIG)
+    (h.dir / "net").unlink()
+    real = server_mod.load_config_dir
+    calls = []
+
+    def racing_load(*args, **kw):
+        backend = real(*args, **kw)
+        if not calls:
+            # a setup writes its network right after the directory was read
+            (h.dir / "net2").write_text("127.0.0.1\nc7 127.0.0.7  late\n")
+        calls.append(1)
+        return backend
+
+    monkeypatch.setattr(server_mod, "load_config_dir", racing_load)
+    h.server.reload(False)
+    assert h.server.stop_code is None
+    assert (h.dir / "aardvark.pid").read_text() == str(os.getpid())
+    assert h.server.hup  # the loop reloads and serves the new network
+    monkeypatch.setattr(server_mod, "load_config_dir", real)
+    h.server.hup = False
+    assert h.server.reload(False) == []
+    reply = h.run(lambda: udp_ask(h.port, query("late")))
+    assert Message.parse(reply).answers[0].rdata == bytes([127, 0, 0, 7])
