@@ -20,6 +20,6 @@ apt-get install -y -q --no-install-recommends \
     python3 python3-pytest python3-hypothesis \
     iproute2 nftables iptables procps util-linux kmod strace \
     iputils-ping bind9-dnsutils dnsmasq-base aardvark-dns \
-    dbus firewalld python3-grpcio \
+    dbus firewalld python3-grpcio curl \
     podman conmon runc busybox-static uidmap slirp4netns catatonit \
     make python3-pip python3-setuptools python3-wheel python3-venv

@@ -44,7 +44,7 @@ def run(ctx: Context) -> None:
     from ..dns import dns_port_from_env
     from ..firewall import get_firewall_driver
     from ..network.core import Namespaces
-    from ..network.driver import DriverInfo, get_network_driver
+    from ..network.driver import driver_for
     from ..serde import dumps
 
     ns_path = ctx.args["network_namespace_path"]
@@ -62,17 +62,10 @@ def run(ctx: Context) -> None:
 
         drivers: list[NetworkDriver] = []
         for name, per_net in opts.networks:
-            network = opts.network_info.get(name)
-            if network is None:
-                raise NetavarkError(f"network info for network {name} not found")
-            driver = get_network_driver(DriverInfo(
-                firewall=firewall, container_id=opts.container_id,
-                container_name=opts.container_name,
-                container_hostname=opts.container_hostname,
-                container_dns_servers=opts.dns_servers, netns_host=ns.host,
-                netns_container=ns.container, netns_path=ns_path, network=network,
-                per_network_opts=per_net, port_mappings=opts.port_mappings, dns_port=dns_port,
-                config_dir=config_dir, rootless=ctx.rootless), ctx.plugin_directories)
+            driver = driver_for(name, per_net, opts, firewall=firewall, netns_host=ns.host,
+                                netns_container=ns.container, netns_path=ns_path,
+                                dns_port=dns_port, config_dir=config_dir,
+                                rootless=ctx.rootless, plugin_dirs=ctx.plugin_directories)
             driver.validate()
             drivers.append(driver)
 
@@ -97,8 +90,16 @@ def run(ctx: Context) -> None:
 
 def _apply_dns(ctx: Context, config_dir: str, dns_port: int, entries: list,
                drivers: list[NetworkDriver], ns: Namespaces) -> None:
+    from ..dns import select_dns_server
+
     aardvark_bin = ctx.aardvark_binary
-    if not os.path.exists(aardvark_bin):
+    try:
+        # aardvark-dns if it exists, else the built-in server (NETAVARK_DNS_SERVER)
+        server = select_dns_server(aardvark_bin)
+    except NetavarkError:
+        teardown_drivers(drivers, ns)
+        raise
+    if not server.usable:
         _log.info(f"dns disabled because aardvark-dns path {debug_path(aardvark_bin)} "
                   "does not exists")
         return
@@ -113,7 +114,7 @@ def _apply_dns(ctx: Context, config_dir: str, dns_port: int, entries: list,
     from ..dns.aardvark import Aardvark
 
     try:
-        Aardvark(path, ctx.rootless, aardvark_bin, dns_port).commit_netavark_entries(entries)
+        Aardvark(path, ctx.rootless, server, dns_port).commit_netavark_entries(entries)
     except NetavarkError as e:
         teardown_drivers(drivers, ns)
         raise wrap("error while applying dns entries", e) from None

@@ -31,7 +31,7 @@ def run(ctx: Context) -> None:
     from ..dns import AardvarkEntry, dns_port_from_env, safe_string
     from ..firewall import get_firewall_driver
     from ..network.core import Namespaces
-    from ..network.driver import DriverInfo, get_network_driver
+    from ..network.driver import driver_for
 
     ns_path = ctx.args["network_namespace_path"]
     opts = load_network_options(ctx.file)
@@ -52,12 +52,14 @@ def run(ctx: Context) -> None:
         # stop answering for the container before its interfaces go away
         import os
 
+        from ..dns import select_dns_server
         from ..dns.aardvark import Aardvark
 
         path = os.path.join(config_dir, "aardvark-dns")
         try:
-            Aardvark(path, ctx.rootless, ctx.aardvark_binary,
-                     dns_port).delete_from_netavark_entries(entries)
+            # the server restarted if the running one is gone (as setup chose it)
+            server = select_dns_server(ctx.aardvark_binary)
+            Aardvark(path, ctx.rootless, server, dns_port).delete_from_netavark_entries(entries)
         except NetavarkError as e:
             errors.push(wrap("remove aardvark entries", e))
 
@@ -73,20 +75,11 @@ def run(ctx: Context) -> None:
                 errors.push(e)
 
         for name, per_net in opts.networks:
-            network = opts.network_info.get(name)
-            if network is None:
-                errors.push(NetavarkError(f"network info for network {name} not found"))
-                continue
             try:
-                driver = get_network_driver(DriverInfo(
-                    firewall=firewall, container_id=opts.container_id,
-                    container_name=opts.container_name,
-                    container_hostname=opts.container_hostname,
-                    container_dns_servers=opts.dns_servers, netns_host=ns.host,
-                    netns_container=ns.container, netns_path=ns_path, network=network,
-                    per_network_opts=per_net, port_mappings=opts.port_mappings,
-                    dns_port=dns_port, config_dir=config_dir, rootless=ctx.rootless),
-                    ctx.plugin_directories)
+                driver = driver_for(name, per_net, opts, firewall=firewall, netns_host=ns.host,
+                                    netns_container=ns.container, netns_path=ns_path,
+                                    dns_port=dns_port, config_dir=config_dir,
+                                    rootless=ctx.rootless, plugin_dirs=ctx.plugin_directories)
                 driver.teardown(ns.host_rtnl, ns.container_rtnl)
             except NetavarkError as e:
                 errors.push(e)

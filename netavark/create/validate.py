@@ -6,6 +6,7 @@ returns normally; subnet validation also fills in missing gateways.
 
 from __future__ import annotations
 
+from ..config import check_subnet_overlaps
 from ..errors import AddrParseError, NetavarkError
 from ..ip import IpAddr
 from ..rustfmt import debug_str
@@ -80,18 +81,6 @@ def validate_ipam_driver(ipam_options: dict[str, str] | None,
     raise NetavarkError(f"Unsupported ipam driver: {driver}")
 
 
-def check_overlaps(subnets: list[Subnet] | None) -> None:
-    """No duplicate or nested subnets within one network (pairs i < j in order)."""
-    if not subnets:
-        return
-    for i, a in enumerate(subnets):
-        for b in subnets[i + 1:]:
-            if a.subnet == b.subnet:
-                raise NetavarkError(f"duplicate subnet defined: {a.subnet}")
-            if a.subnet.overlaps(b.subnet):
-                raise NetavarkError(f"overlapping subnets: {a.subnet} and {b.subnet}")
-
-
 def intersects_any(net: IpNet, used: list[IpNet]) -> bool:
     """Same family and one contains the other's network address."""
     return any(net.version == u.version and net.overlaps(u) for u in used)
@@ -147,7 +136,7 @@ def validate_subnet(s: Subnet, add_gateway: bool, check_used: bool,
 
 def validate_subnets(network: Network, add_gateway: bool, check_used: bool,
                      used: list[IpNet]) -> None:
-    check_overlaps(network.subnets)
+    check_subnet_overlaps(network.subnets)
     for s in network.subnets or ():
         validate_subnet(s, add_gateway, check_used, used)
         if s.subnet.version == 6:

@@ -139,16 +139,7 @@ class Bridge(NetworkDriver):
         self.data = _Data(bridge, pno.interface_name, host_if, mac, ipam, opts, mode, out4, out6)
 
     # ------------------------------------------------------------------ setup
-    def setup(self, host: RtnlHandle, netns: RtnlHandle
-              ) -> tuple[StatusBlock, AardvarkEntry | None]:
-        undo = Undo(_log)
-        try:
-            return self._setup(host, netns, undo)
-        except BaseException:
-            undo.run()
-            raise
-
-    def _setup(self, host: RtnlHandle, netns: RtnlHandle, undo: Undo
+    def setup_steps(self, host: RtnlHandle, netns: RtnlHandle, undo: Undo
                ) -> tuple[StatusBlock, AardvarkEntry | None]:
         d = self.data
         if d is None:

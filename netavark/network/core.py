@@ -167,14 +167,17 @@ def delete_route(handle: RtnlHandle, route: RouteSpec) -> None:
     handle.del_route(route)
 
 
+_undo_log = log.Logger("netavark::network::driver")
+
+
 class Undo:
     """Actions that reverse what a setup created, run newest first on failure."""
 
-    __slots__ = ("actions", "log")
+    __slots__ = ("actions", "network")
 
-    def __init__(self, logger: log.Logger) -> None:
+    def __init__(self, network: str) -> None:
         self.actions: list[tuple[str, Callable[[], None]]] = []
-        self.log = logger
+        self.network = network
 
     def add(self, what: str, action: Callable[[], None]) -> None:
         self.actions.append((what, action))
@@ -185,7 +188,8 @@ class Undo:
             try:
                 action()
             except Exception as e:  # keep undoing the rest
-                self.log.error(f"failed to undo {what} after setup failed: {e}")
+                _undo_log.error(f"failed to undo {what} of network {self.network} after setup "
+                                f"failed: {e}")
 
 
 def network_hash_name(name: str, length: int = 13) -> str:

@@ -6,12 +6,19 @@ from ..errors import NetavarkError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..config import Network, PerNetworkOptions, PortMapping, StatusBlock
+    from ..config import (
+        Network,
+        NetworkOptions,
+        PerNetworkOptions,
+        PortMapping,
+        StatusBlock,
+    )
     from ..dns import AardvarkEntry
     from ..firewall import FirewallDriver
     from ..ip import IpAddr
     from ..netlink.netns import Netns
     from ..netlink.route import RtnlHandle
+    from .core import Undo
 
 
 class DriverInfo:
@@ -43,6 +50,23 @@ class DriverInfo:
         self.rootless = rootless
 
 
+def driver_for(name: str, per_net: PerNetworkOptions, opts: NetworkOptions, *,
+               firewall: FirewallDriver, netns_host: Netns, netns_container: Netns | None,
+               netns_path: str, dns_port: int, config_dir: str, rootless: bool,
+               plugin_dirs: list[str] | None) -> NetworkDriver:
+    """The driver for network ``name`` of a setup/teardown request."""
+    network = opts.network_info.get(name)
+    if network is None:
+        raise NetavarkError(f"network info for network {name} not found")
+    return get_network_driver(DriverInfo(
+        firewall=firewall, container_id=opts.container_id,
+        container_name=opts.container_name, container_hostname=opts.container_hostname,
+        container_dns_servers=opts.dns_servers, netns_host=netns_host,
+        netns_container=netns_container, netns_path=netns_path, network=network,
+        per_network_opts=per_net, port_mappings=opts.port_mappings, dns_port=dns_port,
+        config_dir=config_dir, rootless=rootless), plugin_dirs)
+
+
 class NetworkDriver:
     """One network attachment of one container.
 
@@ -63,6 +87,18 @@ class NetworkDriver:
 
     def setup(self, host: RtnlHandle, netns: RtnlHandle
               ) -> tuple[StatusBlock, AardvarkEntry | None]:
+        """Run :meth:`setup_steps`; on failure undo what it recorded, newest first."""
+        from .core import Undo
+
+        undo = Undo(self.info.network.name)
+        try:
+            return self.setup_steps(host, netns, undo)
+        except BaseException:
+            undo.run()
+            raise
+
+    def setup_steps(self, host: RtnlHandle, netns: RtnlHandle, undo: Undo
+                    ) -> tuple[StatusBlock, AardvarkEntry | None]:
         raise NotImplementedError
 
     def teardown(self, host: RtnlHandle, netns: RtnlHandle | None) -> None:

@@ -6,14 +6,14 @@ the network's subnets exactly as upstream does, including its error messages.
 
 from __future__ import annotations
 
-from ..config import NetAddress
+from ..config import NetAddress, check_subnet_overlaps
 from ..errors import NetavarkError
 from ..ip import IpNet
 from ..netlink.route import RouteSpec
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from ..config import Network, PerNetworkOptions, Route, Subnet
+    from ..config import Network, PerNetworkOptions, Route
     from ..ip import IpAddr
 
 HOST_LOCAL = "host-local"
@@ -33,16 +33,6 @@ class IpamAddresses:
         self.ipv6_enabled = False
         self.net_addresses: list[NetAddress] = []
         self.nameservers: list[IpAddr] = []
-
-
-def validate_subnets(subnets: list[Subnet] | None) -> None:
-    subnets = subnets or []
-    for i, s1 in enumerate(subnets):
-        for s2 in subnets[i + 1:]:
-            if s1.subnet == s2.subnet:
-                raise NetavarkError(f"duplicate subnet defined: {s1.subnet}")
-            if s1.subnet.overlaps(s2.subnet):
-                raise NetavarkError(f"overlapping subnets: {s1.subnet} and {s2.subnet}")
 
 
 ROUTE_TYPES = {None: RouteSpec.UNICAST, "": RouteSpec.UNICAST, "unicast": RouteSpec.UNICAST,
@@ -78,7 +68,7 @@ def get_ipam_addresses(per_net: PerNetworkOptions, network: Network) -> IpamAddr
         static_ips = per_net.static_ips
         if static_ips is None:
             raise NetavarkError("no static ips provided")
-        validate_subnets(network.subnets)
+        check_subnet_overlaps(network.subnets)
         for subnet in network.subnets or []:
             prefix = subnet.subnet.prefix
             if subnet.gateway is not None:

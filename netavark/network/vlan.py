@@ -171,16 +171,7 @@ class Vlan(NetworkDriver):
             bool(opts.no_default_route), mode, mac, bclim)
 
     # ------------------------------------------------------------------ setup
-    def setup(self, host: RtnlHandle, netns: RtnlHandle
-              ) -> tuple[StatusBlock, AardvarkEntry | None]:
-        undo = Undo(_log)
-        try:
-            return self._setup(host, netns, undo)
-        except BaseException:
-            undo.run()
-            raise
-
-    def _setup(self, host: RtnlHandle, netns: RtnlHandle, undo: Undo
+    def setup_steps(self, host: RtnlHandle, netns: RtnlHandle, undo: Undo
                ) -> tuple[StatusBlock, AardvarkEntry | None]:
         d = self.data
         if d is None:
