@@ -123,8 +123,9 @@ class DnsServerCommand:
 
 
 def builtin_server_command() -> DnsServerCommand:
-    """Our own server: the ``bin/aardvark-dns`` launcher of this checkout if there
-    is one, else ``<this python> -m netavark.dns`` (an installed package)."""
+    """Our own server: the ``bin/aardvark-dns`` launcher of this checkout (or of a
+    ``make install`` tree) if there is one, the archive itself when running from
+    ``netavark.pyz``, else ``<this python> -m netavark.dns`` (an installed package)."""
     import os
     import sys
 
@@ -133,6 +134,13 @@ def builtin_server_command() -> DnsServerCommand:
     if os.access(launcher, os.X_OK):
         return DnsServerCommand(launcher, builtin=True)
     python = sys.executable or "/usr/bin/python3"
+    if os.path.isfile(pkg_root):
+        # running from a zip application: the archive is not on a fresh
+        # interpreter's path, so put it there before starting the server
+        code = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+                "from netavark.dns.main import entry; entry()")
+        return DnsServerCommand(python, [python, "-I", "-S", "-c", code, pkg_root],
+                                builtin=True)
     return DnsServerCommand(python, [python, "-m", "netavark.dns"], builtin=True)
 
 

@@ -157,11 +157,14 @@ def rootless_sandbox(image_tar):
         sb.close()
 
 
-@pytest.fixture(params=["zipapp", "make-install"])
+@pytest.fixture(params=[("zipapp", "aardvark-dns"), ("zipapp", "built-in"),
+                        ("make-install", "aardvark-dns"), ("make-install", "built-in")],
+                ids=lambda p: "-".join(p))
 def installed_sandbox(request, tmp_path, image_tar):
     """A sandbox whose Podman runs an installed netavark-py: ``netavark.pyz`` or the
     launcher ``make install`` puts in ``$(PREFIX)/libexec/podman`` (PREFIX in the test's
-    directory)."""
+    directory); with the distribution's aardvark-dns, or with no aardvark-dns in the
+    helper directory so that the installed netavark-py starts its built-in server."""
     import shutil
 
     from tests.packaging.test_install import SYSTEM_PYTHON, copy_sources
@@ -174,7 +177,8 @@ def installed_sandbox(request, tmp_path, image_tar):
     build.mkdir()
     src = copy_sources(str(build))
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    if request.param == "zipapp":
+    form, dns = request.param
+    if form == "zipapp":
         launcher = str(build / "netavark.pyz")
         cmd = [SYSTEM_PYTHON, f"{src}/scripts/build-zipapp.py", "-o", launcher]
     else:
@@ -188,7 +192,8 @@ def installed_sandbox(request, tmp_path, image_tar):
     assert res.returncode == 0, res
     box = tmp_path / "sandbox"
     box.mkdir()
-    sb = Sandbox(str(box), image_tar, firewall_driver=firewall_driver(), launcher=launcher)
+    sb = Sandbox(str(box), image_tar, firewall_driver=firewall_driver(), launcher=launcher,
+                 aardvark=None if dns == "aardvark-dns" else "")
     try:
         sb.start()
         yield sb

@@ -132,7 +132,8 @@ class PodmanError(AssertionError):
 class Sandbox:
     """See the module docstring.  ``launcher`` is what Podman runs as ``netavark``
     (default: this checkout's ``bin/netavark``); ``aardvark`` is the DNS server in the
-    helper directory (default: the distribution's aardvark-dns).  ``firewall_driver``
+    helper directory (default: the distribution's aardvark-dns; "": none, so
+    netavark-py falls back to its built-in server).  ``firewall_driver``
     (None = netavark's default) is passed to netavark as ``NETAVARK_FW`` through
     containers.conf ``[engine] env``,
     which also reaches the ``podman container cleanup`` processes conmon starts.
@@ -146,8 +147,8 @@ class Sandbox:
         self.image_tar = image_tar
         self.firewall_driver = firewall_driver
         self.log_calls = log_calls
-        # the DNS server Podman hands to netavark (--aardvark-binary)
-        self.aardvark = aardvark or system_helper("aardvark-dns")
+        # the DNS server Podman hands to netavark (--aardvark-binary); "" for none
+        self.aardvark = system_helper("aardvark-dns") if aardvark is None else aardvark
         self.prefix = f"pe2e{next(_counter)}"  # make_netns adds pid and a counter
         self.host: Netns | None = None
         self.client: Netns | None = None
@@ -481,9 +482,23 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
                 pass
         return out
 
+    def dns_servers(self) -> dict[int, list[str]]:
+        """pid → argv of the DNS servers serving this sandbox's networks (aardvark-dns
+        or the built-in one, however started: found by their ``--config`` directory)."""
+        config = os.path.join(self.run_dir, "aardvark-dns")
+        out = {}
+        for pid in self.host_processes():
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+            except OSError:
+                continue
+            if config in argv and "run" in argv:
+                out[pid] = argv
+        return out
+
     def aardvark_running(self) -> list[int]:
-        return [pid for pid, comm in self.host_processes().items()
-                if comm.startswith("aardvark")]
+        return sorted(self.dns_servers())
 
     def run_dir_files(self) -> list[str]:
         """Files below Podman's netavark run dir (``--config``) in the sandbox."""

@@ -163,8 +163,10 @@ def test_make_install_destdir_tree_and_uninstall(make, tmp_path):
         with open(f"{dest}/usr/lib/systemd/system/{u}") as f:
             unit = f.read()
         assert "@@" not in unit
-        command = "firewalld-reload" if "firewalld" in u else "firewall-reload"
-        assert f"ExecStart=/usr/libexec/podman/netavark {command}\n" in unit
+        command = {"netavark-firewalld-reload.service": "firewalld-reload",
+                   "netavark-nftables-reload.service": "firewall-reload",
+                   "netavark-dhcp-proxy.service": "dhcp-proxy"}.get(u, "")
+        assert f"ExecStart=/usr/libexec/podman/netavark {command}" in unit, unit
     with open(f"{dest}/usr/share/man/man1/netavark.1") as f1, \
             open(os.path.join(ROOT, "docs", "netavark.1")) as f2:
         assert f1.read() == f2.read()
