@@ -163,6 +163,7 @@ class Sandbox:
         self.storage_driver = "overlay"
         self.run_dir = "/run/containers/networks"
         self.holder_extra = ""
+        self.import_image = True
         self.podman_prefix: list[str] = []  # e.g. dropping to an unprivileged user
 
     # ---- life cycle -------------------------------------------------------------------
@@ -193,8 +194,9 @@ class Sandbox:
         if line.strip() != "ready":
             err = self.holder.stderr.read() if self.holder.stderr else ""
             raise PodmanError(f"mount namespace holder failed: {line}{err}")
-        self.podman("import", "--change", "ENV=PATH=/bin", "--change", 'CMD=["sh"]',
-                    self.image_tar, IMAGE)
+        if self.import_image:
+            self.podman("import", "--change", "ENV=PATH=/bin", "--change", 'CMD=["sh"]',
+                        self.image_tar, IMAGE)
         return self
 
     def close(self) -> None:
@@ -749,3 +751,33 @@ def tun_usable_by_others() -> bool:
     except OSError:
         return False
     return st.st_mode & 0o006 == 0o006
+
+
+class FreshMachineSandbox(Sandbox):
+    """A stand-in for a freshly installed machine, to follow README.md literally.
+
+    On top of the usual sandbox, ``/usr`` and ``/etc`` are overlays whose changes
+    land in the sandbox directory (``make install`` and Podman's configuration
+    drop-ins go there), and ``/tmp`` and ``/root`` are empty.  Podman reads its
+    configuration from ``/etc`` as usual (no ``CONTAINERS_*`` variables).  The
+    directory must not be below ``/tmp`` (hidden inside).
+    """
+
+    def __init__(self, workdir: str) -> None:
+        super().__init__(workdir, "")
+        self.import_image = False
+        mounts = []
+        for d in ("usr", "etc"):
+            upper = os.path.join(workdir, "ov", d, "upper")
+            work = os.path.join(workdir, "ov", d, "work")
+            os.makedirs(upper)
+            os.makedirs(work)
+            mounts.append(f"mount -t overlay overlay -o lowerdir=/{d},upperdir={upper},"
+                          f"workdir={work} /{d}")
+        mounts += ["mount -t tmpfs -o mode=1777 tmpfs /tmp",
+                   "mount -t tmpfs -o mode=700 tmpfs /root"]
+        self.holder_extra = "\n".join(mounts)
+
+    def env(self) -> dict[str, str]:
+        return {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                "HOME": "/root", "LANG": "C.UTF-8"}
