@@ -421,7 +421,7 @@ runroot = {json.dumps(os.path.join(d, "storage", "run"))}
             raise PodmanError(f"http {host}:{port} from {where}: {res.stderr.strip()}")
         return res.stdout.strip()
 
-    def http_fails(self, where: str, host: str, port: int, timeout: float = 1.5) -> str:
+    def http_fails(self, where: str, host: str, port: int, timeout: float = 1.0) -> str:
         res = self._probe_cmd(where, ["http", host, str(port), str(timeout)])
         assert res.returncode != 0, f"{host}:{port} reachable from {where}: {res.stdout}"
         return res.stderr.strip()
