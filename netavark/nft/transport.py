@@ -1,0 +1,200 @@
+"""Talking nf_tables to the kernel: gets, filtered dumps and batch commits.
+
+The kernel processes a batch synchronously inside ``sendmsg``: when it
+returns, every ACK and error is already queued on our socket.  So a commit
+sends the batch, then reads without blocking until the queue is empty, and
+checks that each message got its answer.  Because all answers must fit in the
+receive queue at once, the buffer is grown to the batch size first
+(``SO_RCVBUFFORCE`` when privileged, else ``SO_RCVBUF``).
+"""
+
+from __future__ import annotations
+
+import _socket
+import errno as _errno
+
+from ..errors import IoError, NetavarkError
+from ..netlink.message import NLM_F_DUMP, NLMSG_ERROR, parse_error
+from ..netlink.socket import NETLINK_NETFILTER, NetlinkSocket, Request
+from . import consts as C
+from . import policies as P
+from .batch import Batch, Reply, check_replies
+from .objects import Chain, Rule, Set, SetElems, Table, decode_genid, nfgenmsg
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..netlink.message import RawMessage
+
+_MSG_DONTWAIT = 0x40
+_SO_RCVBUFFORCE = 33
+# what one queued ACK/error costs in the receive buffer (skb truesize), generously
+_REPLY_COST = 1280
+_MIN_RCVBUF = 1 << 20
+
+
+class NftSocket(NetlinkSocket):
+    """A ``NETLINK_NETFILTER`` socket with nf_tables conveniences."""
+
+    def __init__(self) -> None:
+        super().__init__(NETLINK_NETFILTER, strict=False)
+        self._rcvbuf = 0
+
+    # -- reads ----------------------------------------------------------
+    def genid(self) -> int:
+        """The current ruleset generation (changes with every commit)."""
+        replies = self.request(C.msg_type(C.NFT_MSG_GETGEN), 0, nfgenmsg(C.NFPROTO_UNSPEC),
+                               "get generation")
+        for m in replies:
+            if m.type == C.msg_type(C.NFT_MSG_NEWGEN):
+                return decode_genid(m.payload)
+        raise NetavarkError("get generation: no answer from the kernel")
+
+    def snapshot(self, table: str, chains: list[str],
+                 family: int = C.NFPROTO_INET) -> tuple[int, bool, dict[str, Chain | None]]:
+        """Generation id, whether ``table`` exists, and the named chains — one datagram.
+
+        The generation is read first: anything committed after it makes a batch
+        carrying it fail, so what is read here can be trusted until then.
+        """
+        reqs = [Request(C.msg_type(C.NFT_MSG_GETGEN), 0, nfgenmsg(C.NFPROTO_UNSPEC),
+                        "get generation"),
+                Request(C.msg_type(C.NFT_MSG_GETTABLE), 0, Table(table, family).encode_key(),
+                        f"get table {table}")]
+        reqs += [Request(C.msg_type(C.NFT_MSG_GETCHAIN), 0,
+                         Chain(table, n, family).encode_key(), f"get chain {table} {n}")
+                 for n in chains]
+        self.transact(reqs)
+        gen = reqs[0]
+        if gen.error is not None:
+            raise gen.error
+        genid = None
+        for m in gen.replies:
+            if m.type == C.msg_type(C.NFT_MSG_NEWGEN):
+                genid = decode_genid(m.payload)
+        if genid is None:
+            raise NetavarkError("get generation: no answer from the kernel")
+        exists = not _absent(reqs[1])
+        found: dict[str, Chain | None] = {}
+        for name, req in zip(chains, reqs[2:]):
+            found[name] = None if _absent(req) else Chain.decode(req.replies[0].payload)
+        return genid, exists, found
+
+    def get_table(self, name: str, family: int = C.NFPROTO_INET) -> Table | None:
+        req = Request(C.msg_type(C.NFT_MSG_GETTABLE), 0, Table(name, family).encode_key(),
+                      f"get table {name}")
+        (req,) = self.transact([req])
+        if _absent(req):
+            return None
+        return Table.decode(req.replies[0].payload)
+
+    def get_chains(self, table: str, names: list[str],
+                   family: int = C.NFPROTO_INET) -> dict[str, Chain | None]:
+        """Look chains up by name (one datagram; absent ones map to None)."""
+        reqs = [Request(C.msg_type(C.NFT_MSG_GETCHAIN), 0,
+                        Chain(table, n, family).encode_key(), f"get chain {table} {n}")
+                for n in names]
+        out: dict[str, Chain | None] = {}
+        for name, req in zip(names, self.transact(reqs)):
+            out[name] = None if _absent(req) else Chain.decode(req.replies[0].payload)
+        return out
+
+    def _dump(self, nft_msg: int, payload: bytes, op: str) -> list[RawMessage]:
+        (req,) = self.transact([Request(C.msg_type(nft_msg), NLM_F_DUMP, payload, op)])
+        if req.error is not None:
+            if req.error.errno == _errno.ENOENT:
+                return []
+            raise req.error
+        return req.replies
+
+    def dump_rules(self, table: str, chain: str | None = None,
+                   family: int = C.NFPROTO_INET) -> list[Rule]:
+        """Rules of a table, or of one chain (filtered by the kernel)."""
+        attrs = [("table", table), ("chain", chain)]
+        msgs = self._dump(C.NFT_MSG_GETRULE, nfgenmsg(family) + P.RULE.encode(attrs),
+                          f"list rules {table} {chain or ''}".rstrip())
+        want = C.msg_type(C.NFT_MSG_NEWRULE)
+        return [Rule.decode(m.payload) for m in msgs if m.type == want]
+
+    def dump_chains(self, table: str, family: int = C.NFPROTO_INET) -> list[Chain]:
+        msgs = self._dump(C.NFT_MSG_GETCHAIN, nfgenmsg(family) + P.CHAIN.encode([("table", table)]),
+                          f"list chains {table}")
+        want = C.msg_type(C.NFT_MSG_NEWCHAIN)
+        return [c for c in (Chain.decode(m.payload) for m in msgs if m.type == want)
+                if c.table == table]
+
+    def dump_tables(self, family: int = C.NFPROTO_UNSPEC) -> list[Table]:
+        msgs = self._dump(C.NFT_MSG_GETTABLE, nfgenmsg(family), "list tables")
+        want = C.msg_type(C.NFT_MSG_NEWTABLE)
+        return [Table.decode(m.payload) for m in msgs if m.type == want]
+
+    def dump_sets(self, table: str, family: int = C.NFPROTO_INET) -> list[Set]:
+        msgs = self._dump(C.NFT_MSG_GETSET, nfgenmsg(family) + P.SET.encode([("table", table)]),
+                          f"list sets {table}")
+        want = C.msg_type(C.NFT_MSG_NEWSET)
+        return [Set.decode(m.payload) for m in msgs if m.type == want]
+
+    def dump_set_elems(self, table: str, set_name: str,
+                       family: int = C.NFPROTO_INET) -> list[SetElems]:
+        msgs = self._dump(C.NFT_MSG_GETSETELEM,
+                          SetElems(table, set_name, [], family).encode_key(),
+                          f"list elements {table} {set_name}")
+        want = C.msg_type(C.NFT_MSG_NEWSETELEM)
+        return [SetElems.decode(m.payload) for m in msgs if m.type == want]
+
+    # -- commit ---------------------------------------------------------
+    def commit(self, batch: Batch, genid: int | None = None) -> None:
+        """Apply ``batch`` atomically; raise the first error, naming its operation."""
+        if not batch.ops:
+            return
+        self._grow_rcvbuf(len(batch.ops))
+        begin = self.next_seq()
+        data, seqs = batch.encode(begin, genid)
+        self._seq = seqs[-1] + 1  # BATCH_END used the next number
+        self.send_raw(data)
+        replies: dict[int, Reply] = {}
+        while True:
+            msgs = self._recv_nowait()
+            if msgs is None:
+                break
+            for m in msgs:
+                if m.type == NLMSG_ERROR:
+                    err = parse_error(m)
+                    replies[m.seq] = Reply(-err.error, err.extack)
+        check_replies(batch, begin, seqs, replies)
+
+    def _recv_nowait(self) -> list[RawMessage] | None:
+        from ..netlink.message import iter_messages
+
+        try:
+            n = self._sock.recv_into(self._buf, 0, _MSG_DONTWAIT)
+        except BlockingIOError:
+            return None
+        except OSError as e:
+            if e.errno == _errno.ENOBUFS:
+                raise NetavarkError("netlink receive buffer overflow: acknowledgements of the "
+                                    "nftables batch were lost") from None
+            raise NetavarkError(f"recv from netlink: {IoError.from_os(e)}") from None
+        return list(iter_messages(memoryview(self._buf)[:n]))
+
+    def _grow_rcvbuf(self, n_msgs: int) -> None:
+        need = max(_MIN_RCVBUF, (n_msgs + 16) * _REPLY_COST)
+        if need <= self._rcvbuf:
+            return
+        sock = self._sock
+        try:
+            sock.setsockopt(_socket.SOL_SOCKET, _SO_RCVBUFFORCE, need)
+        except OSError:
+            try:  # unprivileged: capped by net.core.rmem_max
+                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, need)
+            except OSError:
+                pass
+        self._rcvbuf = need
+
+
+def _absent(req: Request) -> bool:
+    """True if a get failed with ENOENT; other errors are raised."""
+    if req.error is None:
+        return not req.replies
+    if req.error.errno == _errno.ENOENT:
+        return True
+    raise req.error
