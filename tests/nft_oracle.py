@@ -395,3 +395,60 @@ class NftRunner:
 
     def teardown_port_forward(self, pf: PortForwardConfig, complete: bool) -> None:
         self.apply(teardown_port_forward(pf, complete, self.listing()))
+
+
+# -- nft JSON → our statement tuples (to compare with netavark.nft.stmt) -----------------
+
+def _left(j: Any) -> tuple:
+    if "payload" in j:
+        return ("payload", j["payload"]["protocol"], j["payload"]["field"])
+    if "meta" in j:
+        return ("meta", j["meta"]["key"])
+    if "ct" in j:
+        return ("ct", j["ct"]["key"])
+    if "fib" in j:
+        return ("fib", j["fib"]["result"], tuple(j["fib"]["flags"]))
+    if "&" in j:
+        return ("&", _left(j["&"][0]), j["&"][1])
+    if "|" in j:
+        return ("|", _left(j["|"][0]), j["|"][1])
+    raise ValueError(f"unknown left side {j!r}")
+
+
+def _right(j: Any) -> Any:
+    if isinstance(j, (int, str)):
+        return j
+    if isinstance(j, list):
+        return ("list", tuple(j))
+    if "prefix" in j:
+        return ("prefix", j["prefix"]["addr"], j["prefix"]["len"])
+    if "range" in j:
+        return ("range", j["range"][0], j["range"][1])
+    if "set" in j:
+        return ("set", tuple(j["set"]))
+    raise ValueError(f"unknown right side {j!r}")
+
+
+def to_stmts(expr: list) -> tuple:
+    """Statements of a rule in nft JSON (as upstream builds or nft lists them)."""
+    out = []
+    for s in expr:
+        (key, val), = s.items()
+        if key == "match":
+            right = _right(val["right"])
+            if isinstance(right, tuple) and right[0] == "list" and len(right[1]) == 1:
+                right = right[1][0]
+            out.append(("match", _left(val["left"]), val["op"], right))
+        elif key in ("accept", "drop", "return", "continue", "masquerade"):
+            out.append((key,))
+        elif key in ("jump", "goto"):
+            out.append((key, val["target"]))
+        elif key == "mangle":
+            out.append(("mangle", _left(val["key"]), _left(val["value"])))
+        elif key in ("snat", "dnat"):
+            out.append((key, val["family"], val["addr"], val.get("port"), 0))
+        elif key == "counter":
+            out.append(("counter",))
+        else:
+            raise ValueError(f"unknown statement {s!r}")
+    return tuple(out)

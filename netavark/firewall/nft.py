@@ -20,20 +20,26 @@ Each operation is one planning step and one atomic batch:
 from __future__ import annotations
 
 import errno as _errno
+import re
 
 from .. import log
 from ..errors import NetavarkError, NetlinkError
 from ..ip import IpAddr, IpNet
 from ..nft import consts as C
 from ..nft.batch import Batch
-from ..nft.objects import Chain, Hook
+from ..nft.expr import Expr, decode_expr, split_attrs
+from ..nft.objects import Chain, Hook, Rule
+from ..nft.policies import NFTA_LIST_ELEM
 from ..nft.stmt import (
     ACCEPT,
     DROP,
     MASQUERADE,
     PORT_PROTOS,
+    LinearizeError,
+    canon,
     delinearize,
     jump,
+    linearize,
     match,
     meta,
     nat,
@@ -48,7 +54,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..config import PortMapping
-    from ..nft.objects import Rule
     from ..nft.transport import NftSocket
 
     Pred = Callable[[tuple], bool]
@@ -183,20 +188,40 @@ class View:
         """
         raise NotImplementedError
 
+    def find_equal(self, chain: str, wanted: set[tuple], ports: set[int]) -> list[int]:
+        """Handles of the rules of ``chain`` whose statements are one of ``wanted``.
+
+        ``ports``: every wanted rule matches one of these destination ports.
+        """
+        return self.find(chain, wanted.__contains__)
+
     def has_chain(self, name: str) -> bool:
         raise NotImplementedError
 
 
+# an NFTA_DATA_VALUE attribute holding 2 bytes (a port, in a cmp or range)
+_PORT_VALUE = re.compile(rb"\x06\x00\x01\x00(..)\x00\x00", re.S)
+
+
 class KernelView(View):
-    """Generation id and lazily dumped chains of ``inet netavark``."""
+    """Generation id and lazily dumped chains of ``inet netavark``.
+
+    Dumped rules stay raw bytes until a question needs them: pre-filters look
+    for bytes a matching rule must contain, and rules we generated ourselves
+    (or upstream did, through the same nft bytecode) are recognised by
+    comparing expressions before falling back to full statements.
+    """
 
     def __init__(self, sock: NftSocket, chains: Iterable[str] = ()) -> None:
         self.sock = sock
         self.genid, self.table_exists, found = sock.snapshot(TABLE, list(chains))
         self._chains = found
-        self._rules: dict[str, list[Rule]] = {}
-        self._expr_cache: dict = {}
+        self._raw: dict[str, list[bytes]] = {}
+        self._rules: dict[bytes, Rule] = {}
+        self._expr_cache: dict[bytes, Expr] = {}
         self._stmts: dict[bytes, tuple] = {}
+        self._ids: dict[tuple, int] = {}
+        self._elem_ids: dict[bytes, int] = {}
 
     def has_chain(self, name: str) -> bool:
         if name not in self._chains:
@@ -205,12 +230,18 @@ class KernelView(View):
             self._chains.update(self.sock.get_chains(TABLE, [name]))
         return self._chains[name] is not None
 
-    def rules(self, chain: str) -> list[Rule]:
-        rules = self._rules.get(chain)
-        if rules is None:
-            rules = self.sock.dump_rules(TABLE, chain) if self.table_exists else []
-            self._rules[chain] = rules
-        return rules
+    def raw(self, chain: str) -> list[bytes]:
+        raw = self._raw.get(chain)
+        if raw is None:
+            raw = self.sock.dump_rules_raw(TABLE, chain) if self.table_exists else []
+            self._raw[chain] = raw
+        return raw
+
+    def rule(self, msg: bytes) -> Rule:
+        r = self._rules.get(msg)
+        if r is None:
+            r = self._rules[msg] = Rule.decode(msg)
+        return r
 
     def stmts(self, rule: Rule) -> tuple:
         raw = rule.raw or b""
@@ -222,12 +253,57 @@ class KernelView(View):
 
     def find(self, chain: str, pred: Pred, needle: bytes | None = None) -> list[int]:
         out = []
-        for r in self.rules(chain):
-            if needle is not None and needle not in (r.raw or b""):
+        for msg in self.raw(chain):
+            if needle is not None and needle not in msg:
                 continue
-            if pred(self.stmts(r)) and r.handle is not None:
+            r = self.rule(msg)
+            if r.handle is not None and pred(self.stmts(r)):
                 out.append(r.handle)
         return out
+
+    def find_equal(self, chain: str, wanted: set[tuple], ports: set[int]) -> list[int]:
+        # fast path: the wanted rules compiled as nft compiles them, compared
+        # expression by expression (interned to small ints) with the dump;
+        # anything else that might match is compared as statements
+        keys = set()
+        for stmts in wanted:
+            try:
+                keys.add(tuple([self._expr_id(e) for e in linearize(stmts)]))
+            except (LinearizeError, ValueError, NetavarkError):
+                pass  # cannot exist in the kernel in exactly this form
+        port_bytes = {p.to_bytes(2, "big") for p in ports}
+        out = []
+        for msg in self.raw(chain):
+            if not any(m in port_bytes for m in _PORT_VALUE.findall(msg)):
+                continue
+            r = self.rule(msg)
+            if r.handle is None:
+                continue
+            if self._rule_key(r.raw or b"") in keys or self.stmts(r) in wanted:
+                out.append(r.handle)
+        return out
+
+    def _expr_id(self, e: Expr) -> int:
+        c = canon(e)
+        i = self._ids.get(c)
+        if i is None:
+            i = self._ids[c] = len(self._ids)
+        return i
+
+    def _rule_key(self, raw: bytes) -> tuple:
+        ids = self._elem_ids
+        key = []
+        for atype, b in split_attrs(raw):
+            if atype != NFTA_LIST_ELEM:
+                continue
+            i = ids.get(b)
+            if i is None:
+                e = self._expr_cache.get(b)
+                if e is None:
+                    e = self._expr_cache[b] = decode_expr(b)
+                i = ids[b] = self._expr_id(e)
+            key.append(i)
+        return tuple(key)
 
 
 # -- planning (pure) ------------------------------------------------------------------
@@ -428,6 +504,9 @@ def plan_teardown_port_forward(pf: PortForwardConfig, complete: bool, view: View
     for ip, subnet in _families(pf):
         for chain, stmts in port_rules(ip, subnet, pf):
             wanted.setdefault(chain, set()).add(stmts)
+    ports = {pm.host_port for pm in pf.port_mappings or ()}
+    ports |= {(pm.host_port + i) & 0xFFFF for pm in pf.port_mappings or ()
+              for i in range(pm.range or 1)}
     seen: set[tuple[str, int]] = set()
 
     def delete(chain: str, handles: list[int]) -> None:
@@ -437,7 +516,7 @@ def plan_teardown_port_forward(pf: PortForwardConfig, complete: bool, view: View
                 b.delete_rule(chain, h)
 
     for chain, stmts_set in wanted.items():
-        delete(chain, view.find(chain, stmts_set.__contains__))
+        delete(chain, view.find_equal(chain, stmts_set, ports))
     if complete:
         for ip in pf.dns_server_ips:
             delete(DNATCHAIN, view.find(DNATCHAIN, right_string(str(ip)), needle=ip.packed))

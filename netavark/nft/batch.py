@@ -11,9 +11,11 @@ ACK.  :func:`check_replies` turns the kernel's answers into one error.
 from __future__ import annotations
 
 from ..errors import NetavarkError, NetlinkError
+from ..netlink.attrs import NLA_F_NESTED, pack_attr
 from ..netlink.message import NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST, pack_message
 from . import consts as C
 from . import policies as P
+from .expr import encode_list
 from .objects import Chain, Rule, SetElems, Table, nfgenmsg
 from .stmt import AnonSet, linearize
 
@@ -47,6 +49,7 @@ class Batch:
         self.family = family
         self.ops: list[Op] = []
         self._set_id = 0
+        self._rule_heads: dict[str, bytes] = {}
         self._where = f"{_FAMILY_NAME.get(family, family)} {table}"
 
     def __len__(self) -> int:
@@ -73,9 +76,13 @@ class Batch:
         self.add_rule_exprs(chain, linearize(stmts, self._alloc_set), insert=insert)
 
     def add_rule_exprs(self, chain: str, exprs: list[Expr], *, insert: bool = False) -> None:
-        r = Rule(self.table, chain, exprs, self.family)
+        head = self._rule_heads.get(chain)
+        if head is None:  # nfgenmsg + table + chain, the same for every rule of a chain
+            head = Rule(self.table, chain, None, self.family).encode()
+            self._rule_heads[chain] = head
+        payload = head + pack_attr(P.NFTA_RULE_EXPRESSIONS | NLA_F_NESTED, encode_list(exprs))
         verb = "insert" if insert else "add"
-        self._op(C.NFT_MSG_NEWRULE, NLM_F_CREATE | (0 if insert else NLM_F_APPEND), r.encode(),
+        self._op(C.NFT_MSG_NEWRULE, NLM_F_CREATE | (0 if insert else NLM_F_APPEND), payload,
                  f"{verb} rule {self._where} {chain}")
 
     def delete_rule(self, chain: str, handle: int) -> None:

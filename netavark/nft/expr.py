@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from ..netlink.attrs import Policy
 
+_TYPE_MASK = 0x3FFF  # without NLA_F_NESTED / NLA_F_NET_BYTEORDER
 _NFTA_EXPR_NAME = 1
 _NFTA_EXPR_DATA = 2
 
@@ -67,7 +68,7 @@ class Verdict:
 class Expr:
     """Base class: generic encode/decode driven by ``fields``/``order``."""
 
-    __slots__ = ("_enc",)
+    __slots__ = ("_canon", "_elem", "_enc")
     kind = ""
     policy: Policy
     fields: tuple[str, ...] = ()
@@ -114,6 +115,16 @@ class Expr:
                + pack_attr(_NFTA_EXPR_DATA | NLA_F_NESTED, self.encode_data()))
         self._enc = enc
         return enc
+
+    def encode_elem(self) -> bytes:
+        """The whole ``NFTA_LIST_ELEM`` attribute, cached."""
+        try:
+            return self._elem
+        except AttributeError:
+            pass
+        elem = pack_attr(P.NFTA_LIST_ELEM | NLA_F_NESTED, self.encode())
+        self._elem = elem
+        return elem
 
     @classmethod
     def decode_data(cls, data: bytes) -> Expr:
@@ -397,6 +408,27 @@ EXPRESSIONS: dict[str, type[Expr]] = {
 }
 
 
+def split_attrs(data: bytes) -> list[tuple[int, bytes]]:
+    """``(type without flags, payload)`` pairs of a flat attribute stream.
+
+    The same checks as :func:`netlink.attrs.iter_attrs`, as a plain loop over
+    bytes: dumps of thousands of rules go through here.
+    """
+    out = []
+    n = len(data)
+    off = 0
+    while off + 4 <= n:
+        length = data[off] | data[off + 1] << 8
+        if length < 4 or off + length > n:
+            raise NetlinkDecodeError(
+                f"attribute at offset {off} has bad length {length} ({n - off} bytes left)")
+        out.append(((data[off + 2] | data[off + 3] << 8) & _TYPE_MASK, data[off + 4:off + length]))
+        off += (length + 3) & ~3
+    if off < n and any(data[off:]):
+        raise NetlinkDecodeError(f"{n - off} trailing bytes after attributes")
+    return out
+
+
 def decode_expr(elem: bytes) -> Expr:
     """One ``NFTA_LIST_ELEM`` payload → expression."""
     name = None
@@ -423,13 +455,12 @@ def decode_list(data: bytes, cache: dict[bytes, Expr] | None = None) -> list[Exp
     chain share most of their expressions, so a dump decodes each only once.
     """
     out = []
-    for atype, payload in iter_attrs(data):
+    for atype, b in split_attrs(bytes(data)):
         if atype != P.NFTA_LIST_ELEM:
             continue
         if cache is None:
-            out.append(decode_expr(payload))
+            out.append(decode_expr(b))
             continue
-        b = bytes(payload)
         e = cache.get(b)
         if e is None:
             e = decode_expr(b)
@@ -440,5 +471,4 @@ def decode_list(data: bytes, cache: dict[bytes, Expr] | None = None) -> list[Exp
 
 def encode_list(exprs: list[Expr]) -> bytes:
     """Expressions → ``NFTA_RULE_EXPRESSIONS`` payload."""
-    elem = P.NFTA_LIST_ELEM | NLA_F_NESTED
-    return b"".join(pack_attr(elem, e.encode()) for e in exprs)
+    return b"".join([e.encode_elem() for e in exprs])

@@ -12,7 +12,7 @@ import struct
 from ..netlink.attrs import NLA_F_NESTED, NetlinkDecodeError, iter_attrs, pack_attr
 from . import policies as P
 from .consts import NFPROTO_INET
-from .expr import Expr, decode_list, encode_list
+from .expr import Expr, decode_list, encode_list, split_attrs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -205,11 +205,13 @@ class Rule(_Obj):
 
     @classmethod
     def decode(cls, payload: bytes) -> Rule:
-        family, data = split_nfgenmsg(payload)
+        if len(payload) < NFGENMSG.size:
+            raise NetlinkDecodeError(f"nf_tables message of {len(payload)} bytes")
+        family = payload[0]
         table = chain = None
         handle = position = None
         userdata = raw = None
-        for atype, p in iter_attrs(data):
+        for atype, p in split_attrs(bytes(payload[NFGENMSG.size:])):
             if atype == 1:
                 table = _strz(p)
             elif atype == 2:
@@ -217,11 +219,11 @@ class Rule(_Obj):
             elif atype == 3:
                 handle = _be64(p)
             elif atype == 4:
-                raw = bytes(p)
+                raw = p
             elif atype == 6:
                 position = _be64(p)
             elif atype == 7:
-                userdata = bytes(p)
+                userdata = p
         if table is None or chain is None:
             raise NetlinkDecodeError("rule without NFTA_RULE_TABLE/NFTA_RULE_CHAIN")
         return cls(table, chain, None if raw is not None else [], family, handle=handle,
@@ -369,13 +371,13 @@ def _req(a: dict, name: str, what: str) -> Any:
         raise NetlinkDecodeError(f"{what} message without {name} attribute") from None
 
 
-def _strz(p: memoryview) -> str:
+def _strz(p: bytes | memoryview) -> str:
     raw = bytes(p)
     end = raw.find(b"\0")
     return (raw if end < 0 else raw[:end]).decode("utf-8", "surrogateescape")
 
 
-def _be64(p: memoryview) -> int:
+def _be64(p: bytes | memoryview) -> int:
     if len(p) != 8:
         raise NetlinkDecodeError(f"be64 attribute of {len(p)} bytes")
     return int.from_bytes(p, "big")

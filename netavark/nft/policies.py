@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..netlink.attrs import BE32, BE64, BINARY, STRZ, Nested, Policy
 
 NFTA_LIST_ELEM = 1
+NFTA_RULE_EXPRESSIONS = 4
 
 VERDICT = Policy("NFTA_VERDICT", {
     1: ("code", BE32),

@@ -146,12 +146,27 @@ _L4PROTO_SET_UDATA = (b"\x00\x04" + _U32H.pack(1) + b"\x03\x0e" + b"\x00\x04"
                       + struct.pack("=I", 9) + b"\x01\x06\x00\x04" + _U32H.pack(16))
 
 
+_MEMO: dict[tuple, Expr] = {}
+
+
+def _x(cls: type[Expr], *args: Any) -> Expr:
+    """Shared, immutable expression instances: most expressions recur in every
+    rule of a kind, and an instance encodes itself only once."""
+    key = (cls, args)
+    e = _MEMO.get(key)
+    if e is None:
+        if len(_MEMO) > 20000:
+            _MEMO.clear()
+        e = _MEMO[key] = cls(*args)
+    return e
+
+
 def _u32h(v: int) -> bytes:
     return _U32H.pack(v & 0xFFFFFFFF)
 
 
 def _verdict_expr(code: int, chain: str | None = None) -> Immediate:
-    return Immediate(C.NFT_REG_VERDICT, verdict=Verdict(code, chain))
+    return _x(Immediate, C.NFT_REG_VERDICT, None, Verdict(code, chain))
 
 
 class AnonSet:
@@ -192,14 +207,14 @@ class _Lin:
 
     def need_net(self, proto: str) -> None:
         if self.net != proto:
-            self.out += [Meta(C.NFT_META_NFPROTO, _R1),
-                         Cmp(_R1, C.NFT_CMP_EQ, bytes([NFPROTO["ipv4" if proto == "ip" else "ipv6"]]))]
+            fam = NFPROTO["ipv4" if proto == "ip" else "ipv6"]
+            self.out += [_x(Meta, C.NFT_META_NFPROTO, _R1), _x(Cmp, _R1, C.NFT_CMP_EQ, bytes([fam]))]
             self.net = proto
 
     def need_l4(self, proto: str) -> None:
         if self.l4 != proto:
-            self.out += [Meta(C.NFT_META_L4PROTO, _R1),
-                         Cmp(_R1, C.NFT_CMP_EQ, bytes([L4PROTO[proto]]))]
+            self.out += [_x(Meta, C.NFT_META_L4PROTO, _R1),
+                         _x(Cmp, _R1, C.NFT_CMP_EQ, bytes([L4PROTO[proto]]))]
             self.l4 = proto
 
 
@@ -210,33 +225,55 @@ def linearize(stmts: Sequence[tuple], alloc: Callable[[AnonSet], int] | None = N
     its batch id (needed only for set matches).
     """
     st = _Lin(alloc)
+    out = st.out
     for s in stmts:
-        tag = s[0]
-        if tag == "match":
-            _lin_match(st, s[1], s[2], s[3])
-        elif tag == "accept":
-            st.out.append(_verdict_expr(C.NF_ACCEPT))
-        elif tag == "drop":
-            st.out.append(_verdict_expr(C.NF_DROP))
-        elif tag == "jump":
-            st.out.append(_verdict_expr(C.NFT_JUMP, s[1]))
-        elif tag == "goto":
-            st.out.append(_verdict_expr(C.NFT_GOTO, s[1]))
-        elif tag == "return":
-            st.out.append(_verdict_expr(C.NFT_RETURN))
-        elif tag == "continue":
-            st.out.append(_verdict_expr(C.NFT_CONTINUE))
-        elif tag == "mangle":
-            _lin_mangle(st, s[1], s[2])
-        elif tag == "masquerade":
-            st.out.append(Masq())
-        elif tag in ("snat", "dnat"):
-            _lin_nat(st, s)
-        elif tag == "counter":
-            st.out.append(Counter(0, 0))
-        else:
-            raise LinearizeError(f"cannot linearize statement {s!r}")
-    return st.out
+        # most statements recur across rules: reuse their expressions, keyed by
+        # the protocol context they start from (set matches allocate, never cached)
+        key = (s, st.net, st.l4)
+        hit = _LIN_MEMO.get(key)
+        if hit is not None:
+            out += hit[0]
+            st.net, st.l4 = hit[1], hit[2]
+            continue
+        start = len(out)
+        _lin_one(st, s)
+        r = s[3] if s[0] == "match" else None
+        if not (isinstance(r, tuple) and r and r[0] == "set"):
+            if len(_LIN_MEMO) > 20000:
+                _LIN_MEMO.clear()
+            _LIN_MEMO[key] = (tuple(out[start:]), st.net, st.l4)
+    return out
+
+
+_LIN_MEMO: dict[tuple, tuple] = {}
+
+
+def _lin_one(st: _Lin, s: tuple) -> None:
+    tag = s[0]
+    if tag == "match":
+        _lin_match(st, s[1], s[2], s[3])
+    elif tag == "accept":
+        st.out.append(_verdict_expr(C.NF_ACCEPT))
+    elif tag == "drop":
+        st.out.append(_verdict_expr(C.NF_DROP))
+    elif tag == "jump":
+        st.out.append(_verdict_expr(C.NFT_JUMP, s[1]))
+    elif tag == "goto":
+        st.out.append(_verdict_expr(C.NFT_GOTO, s[1]))
+    elif tag == "return":
+        st.out.append(_verdict_expr(C.NFT_RETURN))
+    elif tag == "continue":
+        st.out.append(_verdict_expr(C.NFT_CONTINUE))
+    elif tag == "mangle":
+        _lin_mangle(st, s[1], s[2])
+    elif tag == "masquerade":
+        st.out.append(_x(Masq))
+    elif tag in ("snat", "dnat"):
+        _lin_nat(st, s)
+    elif tag == "counter":
+        st.out.append(_x(Counter, 0, 0))
+    else:
+        raise LinearizeError(f"cannot linearize statement {s!r}")
 
 
 def _load(st: _Lin, left: tuple) -> str:
@@ -246,21 +283,21 @@ def _load(st: _Lin, left: tuple) -> str:
         key = META_KEYS.get(left[1])
         if key is None:
             raise LinearizeError(f"unknown meta key {left[1]!r}")
-        st.out.append(Meta(key, _R1))
+        st.out.append(_x(Meta, key, _R1))
         return {"mark": "u32h", "iifname": "ifname", "oifname": "ifname", "l4proto": "l4proto",
                 "nfproto": "nfproto"}.get(left[1], "u32h")
     if kind == "ct":
         key = CT_KEYS.get(left[1])
         if key is None:
             raise LinearizeError(f"unknown ct key {left[1]!r}")
-        st.out.append(Ct(key, _R1))
+        st.out.append(_x(Ct, key, _R1))
         return "ctstate" if left[1] == "state" else "u32h"
     if kind == "fib":
         flags = 0
         for name, bit in FIB_FLAGS:
             if name in left[2]:
                 flags |= bit
-        st.out.append(Fib(_R1, FIB_RESULTS[left[1]], flags))
+        st.out.append(_x(Fib, _R1, FIB_RESULTS[left[1]], flags))
         return "rtntype"
     if kind == "payload":
         proto, field = left[1], left[2]
@@ -269,7 +306,7 @@ def _load(st: _Lin, left: tuple) -> str:
                 raise LinearizeError(f"unknown field {proto} {field}")
             if proto != "th":
                 st.need_l4(proto)
-            st.out.append(Payload(_R1, C.NFT_PAYLOAD_TRANSPORT_HEADER, PORT_FIELDS[field], 2))
+            st.out.append(_x(Payload, _R1, C.NFT_PAYLOAD_TRANSPORT_HEADER, PORT_FIELDS[field], 2))
             return "port"
         raise LinearizeError(f"unknown payload {proto} {field}")
     raise LinearizeError(f"cannot load {left!r}")
@@ -283,8 +320,8 @@ def _lin_match(st: _Lin, left: tuple, op: str, right: Any) -> None:
     if left[0] == "&":  # "meta mark & N == M": an explicit binop carries NFTA_BITWISE_OP
         if _load(st, left[1]) != "u32h":
             raise LinearizeError(f"cannot mask {left[1]!r}")
-        out.append(Bitwise(_R1, _R1, C.NFT_BITWISE_BOOL, 4, _u32h(left[2]), _u32h(0)))
-        out.append(Cmp(_R1, CMP_OPS[op], _u32h(right)))
+        out.append(_x(Bitwise, _R1, _R1, C.NFT_BITWISE_BOOL, 4, _u32h(left[2]), _u32h(0)))
+        out.append(_x(Cmp, _R1, CMP_OPS[op], _u32h(right)))
         return
     kind = _load(st, left)
     if kind == "ctstate":
@@ -292,8 +329,8 @@ def _lin_match(st: _Lin, left: tuple, op: str, right: Any) -> None:
         mask = 0
         for n in names:
             mask |= CT_STATES[n]
-        out.append(Bitwise(_R1, _R1, None, 4, _u32h(mask), _u32h(0)))
-        out.append(Cmp(_R1, C.NFT_CMP_EQ if op == "!=" else C.NFT_CMP_NEQ, _u32h(0)))
+        out.append(_x(Bitwise, _R1, _R1, None, 4, _u32h(mask), _u32h(0)))
+        out.append(_x(Cmp, _R1, C.NFT_CMP_EQ if op == "!=" else C.NFT_CMP_NEQ, _u32h(0)))
         return
     if isinstance(right, tuple) and right[0] == "set":
         if st.alloc is None:
@@ -309,11 +346,11 @@ def _lin_match(st: _Lin, left: tuple, op: str, right: Any) -> None:
     if isinstance(right, tuple) and right[0] == "range":
         lo, hi = _value(kind, right[1]), _value(kind, right[2])
         if op == "==":
-            out += [Cmp(_R1, C.NFT_CMP_GTE, lo), Cmp(_R1, C.NFT_CMP_LTE, hi)]
+            out += [_x(Cmp, _R1, C.NFT_CMP_GTE, lo), _x(Cmp, _R1, C.NFT_CMP_LTE, hi)]
         else:
-            out.append(Range(_R1, C.NFT_RANGE_NEQ, lo, hi))
+            out.append(_x(Range, _R1, C.NFT_RANGE_NEQ, lo, hi))
         return
-    out.append(Cmp(_R1, CMP_OPS[op], _value(kind, right)))
+    out.append(_x(Cmp, _R1, CMP_OPS[op], _value(kind, right)))
     if kind == "l4proto" and op == "==" and isinstance(right, str):
         st.l4 = right
     elif kind == "nfproto" and op == "==":
@@ -327,7 +364,8 @@ def _lin_addr_match(st: _Lin, left: tuple, op: str, right: Any) -> None:
     cop = CMP_OPS[op]
     if isinstance(right, str):
         addr = IpAddr.parse(right, 4 if proto == "ip" else 6)
-        st.out += [Payload(_R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, full), Cmp(_R1, cop, addr.packed)]
+        st.out += [_x(Payload, _R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, full),
+                   _x(Cmp, _R1, cop, addr.packed)]
         return
     if not (isinstance(right, tuple) and right[0] == "prefix"):
         raise LinearizeError(f"cannot match {proto} {field} against {right!r}")
@@ -340,11 +378,12 @@ def _lin_addr_match(st: _Lin, left: tuple, op: str, right: Any) -> None:
     net = (addr.value & mask).to_bytes(full, "big")
     if plen % 8 == 0 and plen:
         n = plen // 8
-        st.out += [Payload(_R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, n), Cmp(_R1, cop, net[:n])]
+        st.out += [_x(Payload, _R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, n),
+                   _x(Cmp, _R1, cop, net[:n])]
     else:
-        st.out += [Payload(_R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, full),
-                   Bitwise(_R1, _R1, None, full, mask.to_bytes(full, "big"), bytes(full)),
-                   Cmp(_R1, cop, net)]
+        st.out += [_x(Payload, _R1, C.NFT_PAYLOAD_NETWORK_HEADER, off, full),
+                   _x(Bitwise, _R1, _R1, None, full, mask.to_bytes(full, "big"), bytes(full)),
+                   _x(Cmp, _R1, cop, net)]
 
 
 def _value(kind: str, v: Any) -> bytes:
@@ -373,12 +412,12 @@ def _lin_mangle(st: _Lin, key: tuple, value: tuple) -> None:
     if not (value[0] == "|" and value[1] == ("meta", "mark")):
         raise LinearizeError(f"cannot linearize mangle value {value!r}")
     n = value[2]
-    st.out += [Meta(C.NFT_META_MARK, _R1),
-               Bitwise(_R1, _R1, C.NFT_BITWISE_BOOL, 4, _u32h(~n), _u32h(n))]
+    st.out += [_x(Meta, C.NFT_META_MARK, _R1),
+               _x(Bitwise, _R1, _R1, C.NFT_BITWISE_BOOL, 4, _u32h(~n), _u32h(n))]
     if key == ("meta", "mark"):
-        st.out.append(Meta(C.NFT_META_MARK, sreg=_R1))
+        st.out.append(_x(Meta, C.NFT_META_MARK, None, _R1))
     elif key == ("ct", "mark"):
-        st.out.append(Ct(C.NFT_CT_MARK, sreg=_R1))
+        st.out.append(_x(Ct, C.NFT_CT_MARK, None, None, _R1))
     else:
         raise LinearizeError(f"cannot set {key!r}")
 
@@ -387,14 +426,14 @@ def _lin_nat(st: _Lin, s: tuple) -> None:
     kind, family, addr_s, port, flags = s
     version = 4 if family == "ip" else 6
     addr = IpAddr.parse(addr_s, version)
-    st.out.append(Immediate(_R1, addr.packed))
+    st.out.append(_x(Immediate, _R1, addr.packed))
     nfproto = C.NFPROTO_IPV4 if version == 4 else C.NFPROTO_IPV6
     ntype = C.NFT_NAT_SNAT if kind == "snat" else C.NFT_NAT_DNAT
     if port is None:
-        st.out.append(Nat(ntype, nfproto, _R1, flags=flags or None))
+        st.out.append(_x(Nat, ntype, nfproto, _R1, None, None, None, flags or None))
         return
-    st.out.append(Immediate(_R2, _BE16.pack(port)))
-    st.out.append(Nat(ntype, nfproto, _R1, None, _R2, None,
+    st.out.append(_x(Immediate, _R2, _BE16.pack(port)))
+    st.out.append(_x(Nat, ntype, nfproto, _R1, None, _R2, None,
                       C.NF_NAT_RANGE_PROTO_SPECIFIED | flags))
 
 
@@ -447,6 +486,14 @@ def delinearize(exprs: Sequence[Expr], sets: SetResolver | None = None) -> tuple
                 out.append(("mangle", ("ct", name), _reg_value(regs.get(e.sreg))))
             else:
                 out.append(("unknown", "ct"))
+        elif cls is Fib:
+            if e.dreg is None:
+                out.append(("unknown", "fib"))
+                continue
+            flags = tuple(n for n, bit in FIB_FLAGS if (e.flags or 0) & bit)
+            result = FIB_RESULT_NAME.get(e.result, e.result)  # type: ignore[arg-type]
+            regs[e.dreg] = _Reg(("fib", result, flags),
+                                "rtntype" if result == "type" else "raw")
         elif cls is Payload:
             if e.dreg is None:
                 out.append(("unknown", "payload"))
@@ -469,7 +516,7 @@ def delinearize(exprs: Sequence[Expr], sets: SetResolver | None = None) -> tuple
             if src is None or e.dreg is None or e.mask is None or e.xor is None:
                 out.append(("unknown", "bitwise"))
                 continue
-            regs[e.dreg] = _bitwise(src, e.mask, e.xor, e.op is not None)
+            regs[e.dreg] = _bitwise(src, e.mask, e.xor)
         elif cls is Cmp:
             src = regs.get(e.sreg)  # type: ignore[arg-type]
             op = CMP_OP_NAME.get(e.op, "?")  # type: ignore[arg-type]
@@ -539,11 +586,13 @@ def delinearize(exprs: Sequence[Expr], sets: SetResolver | None = None) -> tuple
     return tuple(out)
 
 
-def _bitwise(src: _Reg, mask: bytes, xor: bytes, explicit: bool) -> _Reg:
+def _bitwise(src: _Reg, mask: bytes, xor: bytes) -> _Reg:
+    # nft tells a prefix from an explicit "&" by the data type, as we do: the
+    # kernel dumps NFTA_BITWISE_OP for both, whatever nft sent
     if len(mask) != len(xor):
         return _Reg(("bitwise", src.left, mask.hex(), xor.hex()), "raw")
     if not any(xor):
-        if src.kind == "addr" and not explicit:
+        if src.kind == "addr":
             return _Reg(src.left, "addr", src.load_len, mask=mask)
         if src.kind == "ctstate":
             return _Reg(src.left, "ctflags", mask=mask)
@@ -649,3 +698,40 @@ def _nat(e: Nat, regs: dict[int, _Reg]) -> tuple:
     flags = (e.flags or 0) & ~(C.NF_NAT_RANGE_MAP_IPS | C.NF_NAT_RANGE_PROTO_SPECIFIED)
     return (kind, family, addr, port, flags)
 
+
+
+# -- exact comparison ------------------------------------------------------------------
+
+_IMPLICIT_NAT_FLAGS = C.NF_NAT_RANGE_MAP_IPS | C.NF_NAT_RANGE_PROTO_SPECIFIED
+
+
+def canon(e: Expr) -> tuple:
+    """Identity of an expression, minus what the kernel adds when dumping it
+    (``NFTA_BITWISE_OP`` 0, ``NFTA_LOOKUP_FLAGS`` 0, NAT max registers equal to
+    the min ones and implied range flags).  Cached on the (immutable) instance."""
+    try:
+        return e._canon  # type: ignore[attr-defined]
+    except AttributeError:
+        pass
+    k = e._canon = _canon(e)  # type: ignore[attr-defined]
+    return k
+
+
+def _canon(e: Expr) -> tuple:
+    cls = type(e)
+    if cls is Bitwise and not e.op:
+        return ("bitwise", e.sreg, e.dreg, e.len, e.mask, e.xor, e.data)
+    if cls is Nat:
+        amax = None if e.reg_addr_max == e.reg_addr_min else e.reg_addr_max
+        pmax = None if e.reg_proto_max == e.reg_proto_min else e.reg_proto_max
+        return ("nat", e.type, e.family, e.reg_addr_min, amax, e.reg_proto_min, pmax,
+                (e.flags or 0) & ~_IMPLICIT_NAT_FLAGS)
+    if cls is Lookup:
+        return ("lookup", e.sreg, e.dreg, e.set, e.set_id, e.flags or 0)
+    return e.ident()
+
+
+def canon_rule(exprs: Sequence[Expr]) -> tuple:
+    """Equal for two expression lists means equal statements (the converse
+    needs :func:`delinearize`, e.g. for rules written by another nft version)."""
+    return tuple(canon(e) for e in exprs)

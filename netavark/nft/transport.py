@@ -12,20 +12,20 @@ from __future__ import annotations
 
 import _socket
 import errno as _errno
+import struct
 
 from ..errors import IoError, NetavarkError
-from ..netlink.message import NLM_F_DUMP, NLMSG_ERROR, parse_error
+from ..netlink.message import NLM_F_DUMP, NLMSG_ERROR, RawMessage, parse_error
 from ..netlink.socket import NETLINK_NETFILTER, NetlinkSocket, Request
 from . import consts as C
 from . import policies as P
 from .batch import Batch, Reply, check_replies
 from .objects import Chain, Rule, Set, SetElems, Table, decode_genid, nfgenmsg
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from ..netlink.message import RawMessage
-
 _MSG_DONTWAIT = 0x40
+_HDR_ERR = struct.Struct("=IHHIIi")  # nlmsghdr + the error field of nlmsgerr
+_ACK = Reply(0)
+_SO_SNDBUFFORCE = 32
 _SO_RCVBUFFORCE = 33
 # what one queued ACK/error costs in the receive buffer (skb truesize), generously
 _REPLY_COST = 1280
@@ -38,6 +38,7 @@ class NftSocket(NetlinkSocket):
     def __init__(self) -> None:
         super().__init__(NETLINK_NETFILTER, strict=False)
         self._rcvbuf = 0
+        self._sndbuf = 0
 
     # -- reads ----------------------------------------------------------
     def genid(self) -> int:
@@ -109,11 +110,16 @@ class NftSocket(NetlinkSocket):
     def dump_rules(self, table: str, chain: str | None = None,
                    family: int = C.NFPROTO_INET) -> list[Rule]:
         """Rules of a table, or of one chain (filtered by the kernel)."""
+        return [Rule.decode(p) for p in self.dump_rules_raw(table, chain, family)]
+
+    def dump_rules_raw(self, table: str, chain: str | None = None,
+                       family: int = C.NFPROTO_INET) -> list[bytes]:
+        """Undecoded ``NFT_MSG_NEWRULE`` payloads (callers decode only what they need)."""
         attrs = [("table", table), ("chain", chain)]
         msgs = self._dump(C.NFT_MSG_GETRULE, nfgenmsg(family) + P.RULE.encode(attrs),
                           f"list rules {table} {chain or ''}".rstrip())
         want = C.msg_type(C.NFT_MSG_NEWRULE)
-        return [Rule.decode(m.payload) for m in msgs if m.type == want]
+        return [m.payload for m in msgs if m.type == want]
 
     def dump_chains(self, table: str, family: int = C.NFPROTO_INET) -> list[Chain]:
         msgs = self._dump(C.NFT_MSG_GETCHAIN, nfgenmsg(family) + P.CHAIN.encode([("table", table)]),
@@ -150,45 +156,66 @@ class NftSocket(NetlinkSocket):
         begin = self.next_seq()
         data, seqs = batch.encode(begin, genid)
         self._seq = seqs[-1] + 1  # BATCH_END used the next number
+        self._grow_sndbuf(len(data))
         self.send_raw(data)
         replies: dict[int, Reply] = {}
-        while True:
-            msgs = self._recv_nowait()
-            if msgs is None:
-                break
-            for m in msgs:
-                if m.type == NLMSG_ERROR:
-                    err = parse_error(m)
-                    replies[m.seq] = Reply(-err.error, err.extack)
+        while self._drain_into(replies):
+            pass
         check_replies(batch, begin, seqs, replies)
 
-    def _recv_nowait(self) -> list[RawMessage] | None:
-        from ..netlink.message import iter_messages
+    def _drain_into(self, replies: dict[int, Reply]) -> bool:
+        """Read one queued datagram of ACKs/errors without blocking; False when empty.
 
+        A batch of thousands of rules gets thousands of ACKs, so this is kept
+        lean: only error messages are fully decoded.
+        """
         try:
             n = self._sock.recv_into(self._buf, 0, _MSG_DONTWAIT)
         except BlockingIOError:
-            return None
+            return False
         except OSError as e:
             if e.errno == _errno.ENOBUFS:
                 raise NetavarkError("netlink receive buffer overflow: acknowledgements of the "
                                     "nftables batch were lost") from None
             raise NetavarkError(f"recv from netlink: {IoError.from_os(e)}") from None
-        return list(iter_messages(memoryview(self._buf)[:n]))
+        buf = self._buf
+        off = 0
+        while off + 20 <= n:
+            length, mtype, flags, seq, _pid, err = _HDR_ERR.unpack_from(buf, off)
+            if length < 16 or off + length > n:
+                raise NetavarkError("netlink: malformed reply to an nftables batch")
+            if mtype == NLMSG_ERROR:
+                if err == 0:
+                    replies[seq] = _ACK
+                else:
+                    msg = RawMessage(mtype, flags, seq, _pid, bytes(buf[off + 16:off + length]))
+                    e = parse_error(msg)
+                    replies[seq] = Reply(-e.error, e.extack)
+            off += (length + 3) & ~3
+        return True
 
     def _grow_rcvbuf(self, n_msgs: int) -> None:
         need = max(_MIN_RCVBUF, (n_msgs + 16) * _REPLY_COST)
-        if need <= self._rcvbuf:
-            return
+        if need > self._rcvbuf:
+            self._set_buf(_SO_RCVBUFFORCE, _socket.SO_RCVBUF, need)
+            self._rcvbuf = need
+
+    def _grow_sndbuf(self, size: int) -> None:
+        # a netlink datagram must fit in the send buffer as a whole
+        need = size + 4096
+        if need > self._sndbuf:
+            self._set_buf(_SO_SNDBUFFORCE, _socket.SO_SNDBUF, need)
+            self._sndbuf = need
+
+    def _set_buf(self, force_opt: int, opt: int, size: int) -> None:
         sock = self._sock
         try:
-            sock.setsockopt(_socket.SOL_SOCKET, _SO_RCVBUFFORCE, need)
+            sock.setsockopt(_socket.SOL_SOCKET, force_opt, size)
         except OSError:
-            try:  # unprivileged: capped by net.core.rmem_max
-                sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF, need)
+            try:  # unprivileged: capped by net.core.[rw]mem_max
+                sock.setsockopt(_socket.SOL_SOCKET, opt, size)
             except OSError:
                 pass
-        self._rcvbuf = need
 
 
 def _absent(req: Request) -> bool:
