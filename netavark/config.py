@@ -112,6 +112,19 @@ class Subnet:
         })
 
 
+def check_subnet_overlaps(subnets: list[Subnet] | None) -> None:
+    """No duplicate or nested subnets within one network (pairs i < j in order)."""
+    from .errors import NetavarkError
+
+    subnets = subnets or []
+    for i, a in enumerate(subnets):
+        for b in subnets[i + 1:]:
+            if a.subnet == b.subnet:
+                raise NetavarkError(f"duplicate subnet defined: {a.subnet}")
+            if a.subnet.overlaps(b.subnet):
+                raise NetavarkError(f"overlapping subnets: {a.subnet} and {b.subnet}")
+
+
 class Route:
     __slots__ = ("destination", "gateway", "metric", "route_type")
 

@@ -8,8 +8,6 @@ re-scanned by a small position-tracking scanner to produce serde's
 
 from __future__ import annotations
 
-import json
-
 from .errors import AddrParseError
 from .ip import IpAddr, IpNet
 
@@ -46,6 +44,36 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+class _ScanContext:
+    """What the C scanner of ``_json`` reads from a decoder object."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = staticmethod(_reject_constant)
+    memo: dict = {}
+
+
+_scanner = None
+_WS = " \t\n\r"
+
+
+def _fast_loads(text: str) -> Any:
+    """Parse valid JSON with the C scanner alone (``json.decoder`` pulls in ``re``)."""
+    global _scanner
+    if _scanner is None:
+        import _json
+
+        _scanner = _json.make_scanner(_ScanContext())
+    start = len(text) - len(text.lstrip(_WS))
+    value, end = _scanner(text, start)
+    if text[end:].strip(_WS):
+        raise ValueError("trailing data")
+    return value
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON; syntax errors become :class:`DecodeError` with serde's text."""
     if isinstance(text, bytes):
@@ -55,12 +83,62 @@ def loads(text: str | bytes) -> Any:
             raise DecodeError(f"invalid unicode code point at line 1 column {e.start + 1}") \
                 from None
     try:
+        value = _fast_loads(text)
+    except Exception:
+        pass  # the slow path below produces the precise error
+    else:
+        if "\\u" in text:
+            _reject_lone_surrogates(text)
+        return value
+    import json
+
+    try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as e:
         raise DecodeError(_serde_syntax_message(text, e)) from None
     except (ValueError, RecursionError):
         line, col = _line_col(text, len(text) - 1)
         raise DecodeError(f"expected value at line {line} column {col}") from None
+
+
+def _reject_lone_surrogates(text: str) -> None:
+    """serde_json refuses ``\\uXXXX`` escapes that do not form a valid UTF-16
+    pair; Python keeps them as lone surrogates, which cannot even be printed.
+
+    (serde skips this check inside values of ignored keys; we are stricter.)
+    """
+    n = len(text)
+    i = 0
+    in_str = False
+    while i < n:
+        c = text[i]
+        if c == '"':
+            in_str = not in_str
+        elif c == "\\" and in_str:
+            if text[i + 1] != "u":
+                i += 2
+                continue
+            last = i + 5  # the escape's last hex digit
+            v = int(text[i + 2:i + 6], 16)
+            if 0xDC00 <= v <= 0xDFFF:
+                _surrogate_error("lone leading surrogate in hex escape", text, last)
+            if 0xD800 <= v <= 0xDBFF:
+                nxt = last + 1
+                if text[nxt] != "\\":
+                    _surrogate_error("unexpected end of hex escape", text, nxt)
+                if text[nxt + 1] != "u":
+                    _surrogate_error("unexpected end of hex escape", text, nxt + 1)
+                if not 0xDC00 <= int(text[nxt + 2:nxt + 6], 16) <= 0xDFFF:
+                    _surrogate_error("lone leading surrogate in hex escape", text, nxt + 5)
+                last = nxt + 5
+            i = last + 1
+            continue
+        i += 1
+
+
+def _surrogate_error(what: str, text: str, idx: int) -> None:
+    line, col = _line_col(text, idx)
+    raise DecodeError(f"{what} at line {line} column {col}")
 
 
 def _line_col(text: str, idx: int) -> tuple[int, int]:
@@ -76,7 +154,7 @@ def _line_col(text: str, idx: int) -> tuple[int, int]:
     return line, len(text[start:idx + 1].encode("utf-8"))
 
 
-def _serde_syntax_message(text: str, e: json.JSONDecodeError) -> str:
+def _serde_syntax_message(text: str, e: Any) -> str:
     msg = e.msg
     pos = e.pos
     eof = pos >= len(text.rstrip()) and not msg.startswith("Extra data")
@@ -201,6 +279,8 @@ class _Scanner:
             self.i += 1
             if c == '"':
                 break
+        import json
+
         return json.loads(t[start:self.i])
 
 
@@ -236,7 +316,7 @@ def unexpected(v: Any) -> str:
     if isinstance(v, float):
         return f"floating point `{_rust_float(v)}`"
     if isinstance(v, str):
-        return f"string {json.dumps(v, ensure_ascii=False)}"
+        return f"string {dumps(v)}"
     if isinstance(v, list):
         return "sequence"
     return "map"
@@ -296,7 +376,7 @@ def as_ip(v: Any, path: Path) -> IpAddr:
 
 def as_ipnet(v: Any, path: Path) -> IpNet:
     if not isinstance(v, str):
-        raise invalid_type(v, "IP network", path)
+        raise invalid_type(v, "IPv4 or IPv6 network address", path)
     try:
         return IpNet.parse(v)
     except AddrParseError:
@@ -342,10 +422,84 @@ def opt(obj: dict[str, Any], key: str, path: Path, conv: Callable[[Any, Path], A
 # output
 
 
+_encode_str = None
+
+
+def _str(s: str) -> str:
+    global _encode_str
+    if _encode_str is None:
+        from _json import encode_basestring
+
+        _encode_str = encode_basestring
+    return _encode_str(s)
+
+
+def _compact(v: Any, out: list[str]) -> None:
+    if isinstance(v, str):
+        out.append(_str(v))
+    elif v is None:
+        out.append("null")
+    elif v is True:
+        out.append("true")
+    elif v is False:
+        out.append("false")
+    elif isinstance(v, int):
+        out.append(int.__repr__(v))
+    elif isinstance(v, dict):
+        out.append("{")
+        first = True
+        for k, x in v.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_str(k))
+            out.append(":")
+            _compact(x, out)
+        out.append("}")
+    elif isinstance(v, (list, tuple)):
+        out.append("[")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",")
+            _compact(x, out)
+        out.append("]")
+    elif isinstance(v, float):
+        out.append(repr(v))
+    else:
+        raise TypeError(f"cannot serialise {type(v).__name__}")
+
+
+def _pretty(v: Any, out: list[str], indent: str) -> None:
+    inner = indent + "  "
+    if isinstance(v, dict) and v:
+        out.append("{\n")
+        for i, (k, x) in enumerate(v.items()):
+            if i:
+                out.append(",\n")
+            out.append(f"{inner}{_str(k)}: ")
+            _pretty(x, out, inner)
+        out.append(f"\n{indent}}}")
+    elif isinstance(v, (list, tuple)) and v:
+        out.append("[\n")
+        for i, x in enumerate(v):
+            if i:
+                out.append(",\n")
+            out.append(inner)
+            _pretty(x, out, inner)
+        out.append(f"\n{indent}]")
+    else:
+        _compact(v, out)
+
+
 def dumps(value: Any) -> str:
     """serde_json compact output (raw UTF-8, lower-case ``\\u00xx`` escapes)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    out: list[str] = []
+    _compact(value, out)
+    return "".join(out)
 
 
 def dumps_pretty(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    """serde_json ``to_string_pretty`` (two-space indent)."""
+    out: list[str] = []
+    _pretty(value, out, "")
+    return "".join(out)

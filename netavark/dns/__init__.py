@@ -43,3 +43,19 @@ class AardvarkEntry:
         self.container_names = container_names
         self.container_dns_servers = container_dns_servers
         self.is_internal = is_internal
+
+
+def dns_port_from_env() -> int:
+    """``NETAVARK_DNS_PORT`` (default 53), parsed like Rust's ``u16``."""
+    import os
+
+    from ..errors import NetavarkError
+    from ..network.options import ParseError, parse_u16
+
+    value = os.environ.get("NETAVARK_DNS_PORT")
+    if value is None:
+        return 53
+    try:
+        return parse_u16(value)
+    except ParseError as e:
+        raise NetavarkError(f"Invalid NETAVARK_DNS_PORT {value}: {e}") from None

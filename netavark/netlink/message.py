@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from .attrs import NetlinkDecodeError, Policy, align4
-from .attrs import STRZ, U32, BINARY
+from .attrs import BINARY, STRZ, U32, NetlinkDecodeError, Policy, align4
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

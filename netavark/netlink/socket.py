@@ -10,9 +10,8 @@ in order and answers each.  Uses ``_socket`` directly: ``socket.py`` pulls in
 
 from __future__ import annotations
 
-import errno as _errno
-
 import _socket
+import errno as _errno
 
 from ..errors import IoError, NetavarkError, NetlinkError
 from .attrs import NetlinkDecodeError

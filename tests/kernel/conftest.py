@@ -22,7 +22,7 @@ _counter = itertools.count()
 PYTHON = sys.executable
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ANN001
+def pytest_collection_modifyitems(config, items):
     if os.geteuid() != 0:
         skip = pytest.mark.skip(reason="kernel tests need root to create network namespaces")
         for item in items:

@@ -1,0 +1,1 @@
+"""Network drivers (bridge, macvlan/ipvlan, plugins) and what they share."""
