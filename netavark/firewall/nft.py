@@ -614,7 +614,7 @@ class NftDriver(FirewallDriver):
         self._run(lambda view: plan_teardown_port_forward(pf, complete, view), chains)
 
 
-# -- firewalld helpers (another module; optional) ---------------------------------------
+# -- firewalld (only imported when a bus connection exists / a subnet is removed) ---------
 
 def _firewalld_add(conn: Any, subnet: IpNet) -> None:
     try:
