@@ -496,3 +496,36 @@ def test_duplicated_port_rules_all_removed(ours) -> None:  # noqa: ANN001
     drv.teardown_port_forward(pf2, False)
     assert "10.88.0.2" not in ruleset(ns)
     del pf
+
+
+# -- upstream's own test inputs ------------------------------------------------------------
+
+UPSTREAM_DIR = os.path.join(TESTDATA, "upstream", "test", "testfiles")
+UPSTREAM_FILES = sorted(f for f in os.listdir(UPSTREAM_DIR) if f.endswith(".json"))
+
+
+@pytest.mark.parametrize("fname", UPSTREAM_FILES)
+def test_upstream_test_inputs_give_upstream_rules(ours, theirs, fname: str) -> None:  # noqa: ANN001
+    from tests.nft_examples import firewall_inputs
+
+    (ns_a, drv), (ns_b, orc) = ours, theirs
+    inputs = firewall_inputs(os.path.join(UPSTREAM_DIR, fname), dns_port=1153)
+    if not inputs:
+        pytest.skip("no managed bridge network that uses the firewall")
+    for net, pf in inputs:
+        drv.setup_network(net)
+        orc.setup_network(net)
+        if fname == "invalid-port.json":
+            with pytest.raises(NetavarkError, match='invalid host ip "abcd" provided'):
+                drv.setup_port_forward(pf)
+            continue
+        drv.setup_port_forward(pf)
+        orc.setup_port_forward(pf)
+    assert ruleset(ns_a) == ruleset(ns_b)
+    for net, pf in inputs:
+        drv.teardown_network(net)
+        orc.teardown_network(net)
+        if fname != "invalid-port.json":
+            drv.teardown_port_forward(pf, True)
+            orc.teardown_port_forward(pf, True)
+        assert ruleset(ns_a) == ruleset(ns_b)
