@@ -77,7 +77,7 @@ def firewall_inputs(testfile: str, dns_port: int = 53, container_id: str | None 
         v4 = next((ip for ip in ips if ip.version == 4), None)
         v6 = next((ip for ip in ips if ip.version == 6), None)
 
-        def subnet_of(ip: IpAddr | None) -> IpNet | None:
+        def subnet_of(ip: IpAddr | None, subnets: list[IpNet] = subnets) -> IpNet | None:
             if ip is None:
                 return None
             for s in subnets:
@@ -134,8 +134,8 @@ def scenarios(dns_port: int = 53) -> dict[str, list[tuple[SetupNetwork, list[Por
     """Named host states: networks, each with its containers' port-forward inputs."""
     d = dns_port
     out: dict[str, list[tuple[SetupNetwork, list[PortForwardConfig]]]] = {}
-    n = _net("podman", "podman0", "53ce4390f3adb1681cde8a7ce39d28ab28290a2b0e8d36", ["10.88.0.0/16"],
-             dns_port=d)
+    n = _net("podman", "podman0", "53ce4390f3adb1681cde8a7ce39d28ab28290a2b0e8d36",
+             ["10.88.0.0/16"], dns_port=d)
     out["simple"] = [(n, [_ctr(n, "c1", ["10.88.0.2"], None, d)])]
     n = example_network(d)
     out["example"] = [(n, [example_port_forward(d),

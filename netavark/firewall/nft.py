@@ -20,7 +20,6 @@ Each operation is one planning step and one atomic batch:
 from __future__ import annotations
 
 import errno as _errno
-import re
 
 from .. import log
 from ..errors import NetavarkError, NetlinkError
@@ -199,8 +198,19 @@ class View:
         raise NotImplementedError
 
 
-# an NFTA_DATA_VALUE attribute holding 2 bytes (a port, in a cmp or range)
-_PORT_VALUE = re.compile(rb"\x06\x00\x01\x00(..)\x00\x00", re.S)
+# the header of an NFTA_DATA_VALUE attribute holding 2 bytes (a port, in a cmp or range)
+_PORT_VALUE_ATTR = b"\x06\x00\x01\x00"
+
+
+def _has_port(msg: bytes, ports: set[bytes]) -> bool:
+    """Does the message contain a 2-byte data value that is one of ``ports``?"""
+    find = msg.find
+    i = find(_PORT_VALUE_ATTR)
+    while i >= 0:
+        if msg[i + 4:i + 6] in ports and msg[i + 6:i + 8] == b"\0\0":
+            return True
+        i = find(_PORT_VALUE_ATTR, i + 1)
+    return False
 
 
 class KernelView(View):
@@ -274,7 +284,7 @@ class KernelView(View):
         port_bytes = {p.to_bytes(2, "big") for p in ports}
         out = []
         for msg in self.raw(chain):
-            if not any(m in port_bytes for m in _PORT_VALUE.findall(msg)):
+            if not _has_port(msg, port_bytes):
                 continue
             r = self.rule(msg)
             if r.handle is None:

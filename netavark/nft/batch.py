@@ -94,17 +94,23 @@ class Batch:
         """Create an anonymous set right before the rule that uses it (as nft does)."""
         self._set_id += 1
         sid = self._set_id
-        self._op(C.NFT_MSG_NEWSET, NLM_F_CREATE, s.set_object(self.table, sid, self.family).encode(),
-                 f"add set {self._where} __set%d")
+        set_obj = s.set_object(self.table, sid, self.family)
+        self._op(C.NFT_MSG_NEWSET, NLM_F_CREATE, set_obj.encode(), f"add set {self._where} __set%d")
         elems = SetElems(self.table, "__set%d", s.elems(), self.family, set_id=sid)
         self._op(C.NFT_MSG_NEWSETELEM, NLM_F_CREATE, elems.encode(),
                  f"add element {self._where} __set%d")
         return sid
 
     # -- framing --------------------------------------------------------
-    def encode(self, first_seq: int, genid: int | None = None) -> tuple[bytes, list[int]]:
+    def encode(self, first_seq: int, genid: int | None = None,
+               ack_all: bool = True) -> tuple[bytes, list[int]]:
         """The datagram, and the sequence numbers of the ops (begin = first_seq,
-        ops = first_seq+1..., end = the one after)."""
+        ops = first_seq+1..., end = the one after).
+
+        Every operation asks for an ACK, unless ``ack_all`` is false (a receive
+        buffer too small to queue them all): then only the last one does —
+        errors are reported for every operation anyway.
+        """
         begin_attrs = b""
         if genid is not None:
             begin_attrs = P.BATCH.encode([("genid", genid)])
@@ -112,10 +118,12 @@ class Batch:
                               nfgenmsg(C.NFPROTO_UNSPEC, C.NFNL_SUBSYS_NFTABLES) + begin_attrs)]
         seqs = []
         seq = first_seq
-        for op in self.ops:
+        last = len(self.ops) - 1
+        for i, op in enumerate(self.ops):
             seq += 1
             seqs.append(seq)
-            parts.append(pack_message(op.msg_type, op.flags | NLM_F_ACK, seq, op.payload))
+            ack = NLM_F_ACK if ack_all or i == last else 0
+            parts.append(pack_message(op.msg_type, op.flags | ack, seq, op.payload))
         parts.append(pack_message(C.NFNL_MSG_BATCH_END, NLM_F_REQUEST, seq + 1,
                                   nfgenmsg(C.NFPROTO_UNSPEC, C.NFNL_SUBSYS_NFTABLES)))
         return b"".join(parts), seqs
@@ -132,22 +140,24 @@ class Reply:
 
 
 def check_replies(batch: Batch, begin_seq: int, seqs: list[int],
-                  replies: dict[int, Reply]) -> None:
+                  replies: dict[int, Reply], ack_all: bool = True) -> None:
     """Raise the error the batch failed with, naming the operation (sans-IO).
 
     The kernel answers the BEGIN message only when it refuses the whole batch
-    (e.g. ``ERESTART``: the generation changed).  Otherwise every operation has
-    an ACK or an error; the first error in batch order is reported (later ones
-    are often just consequences of it).
+    (e.g. ``ERESTART``: the generation changed).  Otherwise every operation
+    that asked for an ACK has an ACK or an error; the first error in batch
+    order is reported (later ones are often just consequences of it).
     """
     begin = replies.get(begin_seq)
     if begin is not None and begin.errno:
         raise NetlinkError(begin.errno, f"commit batch on {batch._where}", begin.extack)
     missing = []
-    for op, seq in zip(batch.ops, seqs):
+    last = len(seqs) - 1
+    for i, (op, seq) in enumerate(zip(batch.ops, seqs)):
         r = replies.get(seq)
         if r is None:
-            missing.append(op.desc)
+            if ack_all or i == last:
+                missing.append(op.desc)
         elif r.errno:
             raise NetlinkError(r.errno, op.desc, r.extack)
     if missing:

@@ -10,7 +10,17 @@ input.  Register data (``NFTA_DATA_VALUE``) is kept as raw bytes.
 
 from __future__ import annotations
 
-from ..netlink.attrs import NLA_F_NESTED, NetlinkDecodeError, iter_attrs, pack_attr
+from ..netlink.attrs import (
+    BE32,
+    BE64,
+    BINARY,
+    NLA_F_NESTED,
+    STRZ,
+    Attrs,
+    Nested,
+    NetlinkDecodeError,
+    pack_attr,
+)
 from . import policies as P
 
 TYPE_CHECKING = False
@@ -128,7 +138,7 @@ class Expr:
 
     @classmethod
     def decode_data(cls, data: bytes) -> Expr:
-        a = cls.policy.decode(data)
+        a = fast_decode(cls.policy, data)
         kw = {}
         for f in cls.fields:
             v = a.get(f)
@@ -282,7 +292,7 @@ class Immediate(Expr):
 
     @classmethod
     def decode_data(cls, data: bytes) -> Immediate:
-        a = cls.policy.decode(data)
+        a = fast_decode(cls.policy, data)
         d = a.get("data")
         value = verdict = None
         if d is not None:
@@ -408,6 +418,50 @@ EXPRESSIONS: dict[str, type[Expr]] = {
 }
 
 
+_KINDS: dict[int, dict[int, tuple[str, Any]]] = {}
+
+
+def fast_decode(policy: Policy, data: bytes) -> Attrs:
+    """``policy.decode(data)`` for the flat tables of expressions (integers,
+    strings, raw bytes, nested ``NFTA_DATA``), without the generic machinery:
+    rule dumps decode many thousands of these."""
+    kinds = _KINDS.get(id(policy))
+    if kinds is None:
+        kinds = {}
+        for atype, (name, codec) in policy.by_id.items():
+            kind: Any = ("nested", codec.policy) if isinstance(codec, Nested) else \
+                {id(BE32): "be32", id(BE64): "be64", id(STRZ): "strz"}.get(id(codec), "raw")
+            if kind == "raw" and codec is not BINARY:
+                kind = ("codec", codec)
+            kinds[atype] = (name, kind)
+        _KINDS[id(policy)] = kinds
+    out = Attrs()
+    for atype, p in split_attrs(data):
+        entry = kinds.get(atype)
+        if entry is None:
+            out[atype] = p
+            continue
+        name, kind = entry
+        if kind == "be32":
+            if len(p) != 4:
+                raise NetlinkDecodeError(f"be32 attribute of {len(p)} bytes")
+            out[name] = int.from_bytes(p, "big")
+        elif kind == "raw":
+            out[name] = p
+        elif kind == "strz":
+            end = p.find(b"\0")
+            out[name] = (p if end < 0 else p[:end]).decode("utf-8", "surrogateescape")
+        elif kind == "be64":
+            if len(p) != 8:
+                raise NetlinkDecodeError(f"be64 attribute of {len(p)} bytes")
+            out[name] = int.from_bytes(p, "big")
+        elif kind[0] == "nested":
+            out[name] = fast_decode(kind[1], p)
+        else:
+            out[name] = kind[1].decode(p)
+    return out
+
+
 def split_attrs(data: bytes) -> list[tuple[int, bytes]]:
     """``(type without flags, payload)`` pairs of a flat attribute stream.
 
@@ -433,13 +487,12 @@ def decode_expr(elem: bytes) -> Expr:
     """One ``NFTA_LIST_ELEM`` payload → expression."""
     name = None
     data = b""
-    for atype, payload in iter_attrs(elem):
+    for atype, payload in split_attrs(bytes(elem)):
         if atype == _NFTA_EXPR_NAME:
-            raw = bytes(payload)
-            end = raw.find(b"\0")
-            name = (raw if end < 0 else raw[:end]).decode("utf-8", "surrogateescape")
+            end = payload.find(b"\0")
+            name = (payload if end < 0 else payload[:end]).decode("utf-8", "surrogateescape")
         elif atype == _NFTA_EXPR_DATA:
-            data = bytes(payload)
+            data = payload
     if name is None:
         raise NetlinkDecodeError("expression without NFTA_EXPR_NAME")
     cls = EXPRESSIONS.get(name)

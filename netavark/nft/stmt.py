@@ -208,7 +208,8 @@ class _Lin:
     def need_net(self, proto: str) -> None:
         if self.net != proto:
             fam = NFPROTO["ipv4" if proto == "ip" else "ipv6"]
-            self.out += [_x(Meta, C.NFT_META_NFPROTO, _R1), _x(Cmp, _R1, C.NFT_CMP_EQ, bytes([fam]))]
+            self.out += [_x(Meta, C.NFT_META_NFPROTO, _R1),
+                         _x(Cmp, _R1, C.NFT_CMP_EQ, bytes([fam]))]
             self.net = proto
 
     def need_l4(self, proto: str) -> None:
@@ -606,13 +607,12 @@ def _bitwise(src: _Reg, mask: bytes, xor: bytes) -> _Reg:
 
 
 def _cmp(src: _Reg, op: str, data: bytes) -> tuple:
-    if src.kind == "ctflags" and src.mask is not None and not any(data):
-        if op in ("!=", "=="):
-            names = _ct_state_names(src.mask)
-            if names is not None:
-                # "ct state X" is "(state & X) != 0", shown by nft as an implicit "in"
-                right = names[0] if len(names) == 1 else ("list", names)
-                return ("match", src.left, "in" if op == "!=" else "!=", right)
+    if src.kind == "ctflags" and src.mask is not None and not any(data) and op in ("!=", "=="):
+        names = _ct_state_names(src.mask)
+        if names is not None:
+            # "ct state X" is "(state & X) != 0", shown by nft as an implicit "in"
+            right = names[0] if len(names) == 1 else ("list", names)
+            return ("match", src.left, "in" if op == "!=" else "!=", right)
     if src.kind == "addr":
         return ("match", src.left, op, _addr_value(src, data))
     return ("match", src.left, op, _decode_value(src, data))

@@ -152,16 +152,16 @@ class NftSocket(NetlinkSocket):
         """Apply ``batch`` atomically; raise the first error, naming its operation."""
         if not batch.ops:
             return
-        self._grow_rcvbuf(len(batch.ops))
+        ack_all = self._grow_rcvbuf(len(batch.ops))
         begin = self.next_seq()
-        data, seqs = batch.encode(begin, genid)
+        data, seqs = batch.encode(begin, genid, ack_all)
         self._seq = seqs[-1] + 1  # BATCH_END used the next number
         self._grow_sndbuf(len(data))
         self.send_raw(data)
         replies: dict[int, Reply] = {}
         while self._drain_into(replies):
             pass
-        check_replies(batch, begin, seqs, replies)
+        check_replies(batch, begin, seqs, replies, ack_all)
 
     def _drain_into(self, replies: dict[int, Reply]) -> bool:
         """Read one queued datagram of ACKs/errors without blocking; False when empty.
@@ -194,11 +194,17 @@ class NftSocket(NetlinkSocket):
             off += (length + 3) & ~3
         return True
 
-    def _grow_rcvbuf(self, n_msgs: int) -> None:
+    def _grow_rcvbuf(self, n_msgs: int) -> bool:
+        """Make room for an answer to every message; False if that is impossible
+        (unprivileged, capped by net.core.rmem_max): ask for fewer ACKs then."""
         need = max(_MIN_RCVBUF, (n_msgs + 16) * _REPLY_COST)
         if need > self._rcvbuf:
             self._set_buf(_SO_RCVBUFFORCE, _socket.SO_RCVBUF, need)
-            self._rcvbuf = need
+            try:  # the limit the kernel enforces (twice what was asked, or the cap)
+                self._rcvbuf = self._sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_RCVBUF)
+            except OSError:
+                self._rcvbuf = 0
+        return self._rcvbuf >= (n_msgs + 16) * _REPLY_COST
 
     def _grow_sndbuf(self, size: int) -> None:
         # a netlink datagram must fit in the send buffer as a whole
@@ -208,6 +214,7 @@ class NftSocket(NetlinkSocket):
             self._sndbuf = need
 
     def _set_buf(self, force_opt: int, opt: int, size: int) -> None:
+        size = min(size, 0x3FFFFFFF)  # the kernel caps at INT_MAX / 2 anyway
         sock = self._sock
         try:
             sock.setsockopt(_socket.SOL_SOCKET, force_opt, size)

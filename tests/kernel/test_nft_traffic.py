@@ -82,7 +82,7 @@ def port(hp: int, cp: int = 80, proto: str = "tcp", host_ip: str = "") -> dict:
 
 
 class Traffic:
-    def __init__(self, netavark, host, netns_factory) -> None:  # noqa: ANN001
+    def __init__(self, netavark, host, netns_factory) -> None:
         self.netavark = netavark
         self.host = host
         self.factory = netns_factory
@@ -108,7 +108,7 @@ class Traffic:
             host.run("sh", "-c", f"[ ! -e /proc/sys/net/bridge/{key} ] || "
                      f"echo 0 > /proc/sys/net/bridge/{key}")
 
-    def container(self, d: dict):  # noqa: ANN201
+    def container(self, d: dict):
         ns = self.factory("nvctr")
         out = self.netavark.json("setup", ns.path, input=d, env={"NETAVARK_FW": "nftables"})
         proc = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, "-c",
@@ -122,11 +122,11 @@ class Traffic:
             time.sleep(0.1)
         return ns, out
 
-    def teardown(self, ns, d: dict) -> None:  # noqa: ANN001
+    def teardown(self, ns, d: dict) -> None:
         res = self.netavark("teardown", ns.path, input=d, env={"NETAVARK_FW": "nftables"})
         assert res.returncode == 0, res.stdout + res.stderr
 
-    def ask(self, ns, proto: str, host: str, port: int) -> str:  # noqa: ANN001
+    def ask(self, ns, proto: str, host: str, port: int) -> str:
         return ns.run(sys.executable, "-c", CLIENT, proto, host, str(port)).stdout.strip()
 
     def close(self) -> None:
@@ -136,7 +136,7 @@ class Traffic:
 
 
 @pytest.fixture
-def traffic(netavark, host, netns_factory):  # noqa: ANN001, ANN201
+def traffic(netavark, host, netns_factory):
     t = Traffic(netavark, host, netns_factory)
     yield t
     t.close()
@@ -146,7 +146,7 @@ NET1 = network("podman1", "podman1", "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9
                "10.88.0", "fd00:88")
 
 
-def test_published_ports_from_outside_localhost_and_hairpin(traffic) -> None:  # noqa: ANN001
+def test_published_ports_from_outside_localhost_and_hairpin(traffic) -> None:
     d = doc("c1", NET1, ["10.88.0.2", "fd00:88::2"],
             [port(8080), port(5353, 80, "udp"), port(9090, host_ip="192.168.77.1")])
     ctr, _ = traffic.container(d)
@@ -177,7 +177,7 @@ def test_published_ports_from_outside_localhost_and_hairpin(traffic) -> None:  #
 
 
 @pytest.mark.parametrize("isolate", [None, "true"])
-def test_isolation_and_published_ports_across_networks(traffic, isolate) -> None:  # noqa: ANN001
+def test_isolation_and_published_ports_across_networks(traffic, isolate) -> None:
     n1 = network("iso1", "isobr1", "aaaa1111" + "0" * 56, "10.91.1", isolate=isolate)
     n2 = network("iso2", "isobr2", "bbbb2222" + "0" * 56, "10.91.2", isolate=isolate)
     d1 = doc("c1", n1, ["10.91.1.2"], [port(8081)])
@@ -194,7 +194,7 @@ def test_isolation_and_published_ports_across_networks(traffic, isolate) -> None
     traffic.teardown(c2, d2)
 
 
-def test_isolate_false_talks_to_strict_only_one_way(traffic) -> None:  # noqa: ANN001
+def test_isolate_false_talks_to_strict_only_one_way(traffic) -> None:
     open_net = network("open", "openbr", "cccc3333" + "0" * 56, "10.92.1", isolate="false")
     free_net = network("free", "freebr", "dddd4444" + "0" * 56, "10.92.2", isolate="false")
     strict = network("strict", "strictbr", "eeee5555" + "0" * 56, "10.92.3")

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netavark.ip import IpAddr
 from netavark.netlink.attrs import NetlinkDecodeError
 from netavark.nft import consts as C
 from netavark.nft import expr as E
@@ -161,8 +162,8 @@ def test_delinearize_never_fails_on_decodable_expressions(exprs: list) -> None:
 
 # -- statements ------------------------------------------------------------------
 
-ips4 = st.integers(0, 2**32 - 1).map(lambda v: f"{v >> 24}.{(v >> 16) & 255}.{(v >> 8) & 255}.{v & 255}")
-ips6 = st.integers(0, 2**128 - 1).map(lambda v: str(__import__("netavark.ip", fromlist=["IpAddr"]).IpAddr(6, v)))
+ips4 = st.integers(0, 2**32 - 1).map(lambda v: str(IpAddr(4, v)))
+ips6 = st.integers(0, 2**128 - 1).map(lambda v: str(IpAddr(6, v)))
 protos = st.sampled_from(["tcp", "udp", "sctp", "udplite", "dccp"])
 ports = st.integers(0, 65535)
 
@@ -261,7 +262,7 @@ def test_batch_framing_and_reply_matching() -> None:
     data, seqs = b.encode(100, genid=42)
     assert seqs == [101, 102, 103]
     # begin carries the generation, res_id = NFNL_SUBSYS_NFTABLES (big endian)
-    length, mtype, flags, seq = struct.unpack_from("=IHHI", data)
+    length, mtype, _flags, seq = struct.unpack_from("=IHHI", data)
     assert (mtype, seq) == (C.NFNL_MSG_BATCH_BEGIN, 100)
     assert data[16:20] == b"\x00\x00\x00\x0a"
     assert data[20:28] == b"\x08\x00\x01\x00" + struct.pack(">I", 42)
@@ -286,3 +287,24 @@ def test_batch_framing_and_reply_matching() -> None:
     assert ei.value.errno == 85 and "commit batch" in ei.value.op
     with pytest.raises(NetavarkError, match="no acknowledgement"):
         check_replies(b, 100, seqs, {101: Reply(0)})
+
+
+def test_batch_with_few_acks() -> None:
+    """When the receive buffer cannot hold an ACK per message, only the last asks."""
+    from netavark.errors import NetlinkError
+
+    b = Batch("netavark")
+    for name in ("A", "B", "C"):
+        b.add_chain(Chain("netavark", name))
+    data, seqs = b.encode(10, ack_all=False)
+    flags = []
+    off = 0
+    while off < len(data):
+        ln, _t, fl, _sq = struct.unpack_from("=IHHI", data, off)
+        flags.append(fl & 0x4)
+        off += (ln + 3) & ~3
+    assert flags == [0, 0, 0, 0x4, 0]  # begin, A, B, C (acked), end
+    check_replies(b, 10, seqs, {13: Reply(0)}, ack_all=False)
+    with pytest.raises(NetlinkError) as ei:  # errors come for every message regardless
+        check_replies(b, 10, seqs, {12: Reply(17), 13: Reply(0)}, ack_all=False)
+    assert ei.value.op == "add chain inet netavark B"

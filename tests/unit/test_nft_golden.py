@@ -103,10 +103,10 @@ def test_rule_shapes_match_nft_bytes(name: str) -> None:
 
 
 class _EmptyView(D.View):
-    def find(self, chain, pred, needle=None):  # noqa: ANN001, ANN201
+    def find(self, chain, pred, needle=None):
         return []
 
-    def has_chain(self, name):  # noqa: ANN001, ANN201
+    def has_chain(self, name):
         return False
 
 
@@ -117,11 +117,11 @@ class _ListedView(D.View):
         self.rules = [o["rule"] for o in listing if "rule" in o]
         self.chains = {o["chain"]["name"] for o in listing if "chain" in o}
 
-    def find(self, chain, pred, needle=None):  # noqa: ANN001, ANN201
+    def find(self, chain, pred, needle=None):
         return [r["handle"] for r in self.rules
                 if r["chain"] == chain and pred(O.to_stmts(r["expr"]))]
 
-    def has_chain(self, name):  # noqa: ANN001, ANN201
+    def has_chain(self, name):
         return name in self.chains
 
 
@@ -136,7 +136,7 @@ def test_whole_operations_match_nft_bytes(dns_port: int) -> None:
                          "Creating container chain nv_2f259bab_fd00--_nm64"]
 
     class AfterNetwork(_EmptyView):
-        def has_chain(self, name):  # noqa: ANN001, ANN201
+        def has_chain(self, name):
             return not name.endswith("_dnat")
 
     plan = D.plan_setup_port_forward(example_port_forward(dns_port), AfterNetwork())

@@ -45,10 +45,10 @@ class FakeView(D.View):
                 self.rules.setdefault(chain, []).append((n, stmts))
         self.chains = set(chains or ()) | set(self.rules)
 
-    def find(self, chain, pred, needle=None):  # noqa: ANN001, ANN201
+    def find(self, chain, pred, needle=None):
         return [h for h, s in self.rules.get(chain, []) if pred(s)]
 
-    def has_chain(self, name):  # noqa: ANN001, ANN201
+    def has_chain(self, name):
         return name in self.chains
 
 
@@ -63,7 +63,7 @@ def rules_of(plan: D.Plan) -> list[tuple[str, str, tuple]]:
         elif msg == C.NFT_MSG_NEWRULE:
             r = Rule.decode(op.payload)
             verb = "add" if op.flags & 0x800 else "insert"
-            out.append((verb, r.chain, delinearize(r.exprs, lambda _n: last_set)))
+            out.append((verb, r.chain, delinearize(r.exprs, lambda _n, s=last_set: s)))
         elif msg == C.NFT_MSG_DELRULE:
             r = Rule.decode(op.payload)
             out.append(("delete", r.chain, r.handle))

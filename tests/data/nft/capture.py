@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
 
 from netavark.ip import IpAddr, IpNet  # noqa: E402
 from tests import nft_oracle as O  # noqa: E402
-from tests.nft_examples import example_network, example_port_forward  # noqa: E402
+from tests.nft_examples import EXAMPLE_ID, example_network, example_port_forward  # noqa: E402
 
 NS = f"nftcap-{os.getpid()}"
 
@@ -154,22 +154,25 @@ def rule_cases() -> dict[str, tuple[list[str], list[dict]]]:
                      ("10.89.3.0/24", "v4_24"), ("fd00::/64", "v6_64"),
                      ("fd10:88:a::/63", "v6_63"), ("fd20::/120", "v6_120")):
         s = N(sub)
-        name = O.subnet_chain_name(s, "2f259bab93aaaaa2542ba43ef33eb990d0999ee1b9924b557b7be53c0b7a1bb9", False)
-        fam = "ip" if s.version == 4 else "ip6"
+        name = O.subnet_chain_name(s, EXAMPLE_ID, False)
         mcast = N("224.0.0.0/4" if s.version == 4 else "ff00::/8")
-        add(f"subnet_daddr_accept_{tag}", O.rule(name, [O.subnet_match(s, "daddr"), O.ACCEPT]), [name])
-        add(f"subnet_masq_{tag}", O.rule(name, [O.subnet_match(mcast, "daddr", "!="), O.MASQ]), [name])
-        add(f"input_dns_{tag}", O.rule("INPUT", [O.subnet_match(s, "saddr"), *O.l4_tcp_udp_dport53(), O.ACCEPT]))
+        add(f"subnet_daddr_accept_{tag}",
+            O.rule(name, [O.subnet_match(s, "daddr"), O.ACCEPT]), [name])
+        add(f"subnet_masq_{tag}",
+            O.rule(name, [O.subnet_match(mcast, "daddr", "!="), O.MASQ]), [name])
+        add(f"input_dns_{tag}", O.rule("INPUT", [O.subnet_match(s, "saddr"),
+                                                 *O.l4_tcp_udp_dport53(), O.ACCEPT]))
         add(f"forward_established_{tag}", O.rule("FORWARD", [
             O.subnet_match(s, "daddr"), O.match(O.ct("state"), ["established", "related"], "in"),
             O.ACCEPT]))
         add(f"forward_saddr_{tag}", O.rule("FORWARD", [O.subnet_match(s, "saddr"), O.ACCEPT]))
-        add(f"postrouting_jump_{tag}", O.rule("POSTROUTING", [O.subnet_match(s, "saddr"), O.jump(name)]), [name])
-        del fam
+        add(f"postrouting_jump_{tag}",
+            O.rule("POSTROUTING", [O.subnet_match(s, "saddr"), O.jump(name)]), [name])
     add("snat_v4", O.rule("nv_x", [O.subnet_match(N("224.0.0.0/4"), "daddr", "!="),
                                    {"snat": {"addr": "100.1.100.1", "family": "ip"}}]), ["nv_x"])
-    add("snat_v6", O.rule("nv_x", [O.subnet_match(N("ff00::/8"), "daddr", "!="),
-                                   {"snat": {"addr": "fd20:100:200::1", "family": "ip6"}}]), ["nv_x"])
+    snat6 = {"snat": {"addr": "fd20:100:200::1", "family": "ip6"}}
+    add("snat_v6", O.rule("nv_x", [O.subnet_match(N("ff00::/8"), "daddr", "!="), snat6]),
+        ["nv_x"])
     add("dns_dnat_v4", O.dns_dnat_rule(A("10.88.0.1"), 1153), insert=True)
     add("dns_dnat_v6", O.dns_dnat_rule(A("fd00::1"), 1153), insert=True)
     return cases
@@ -179,17 +182,21 @@ def port_cases() -> dict[str, tuple[list[str], list[dict]]]:
     """Full port-forward batches of single mappings (every shape of §7)."""
     from tests.nft_examples import pf_with
 
+    def m(host_ip: str, cport: int, hport: int, proto: str, rng: int) -> dict:
+        return dict(host_ip=host_ip, container_port=cport, host_port=hport, protocol=proto,
+                    range=rng)
+
     cases = {}
     for name, mapping, v6 in (
-        ("pf_tcp", dict(host_ip="", container_port=80, host_port=8080, protocol="tcp", range=1), False),
-        ("pf_udp_range", dict(host_ip="", container_port=53, host_port=5300, protocol="udp", range=3), False),
-        ("pf_sctp", dict(host_ip="", container_port=80, host_port=8080, protocol="sctp", range=1), False),
-        ("pf_hostip_v4", dict(host_ip="192.168.1.10", container_port=443, host_port=8443, protocol="tcp", range=1), False),
-        ("pf_hostip_v4_range", dict(host_ip="192.168.1.10", container_port=443, host_port=8443, protocol="udp", range=2), False),
-        ("pf_wild_v4", dict(host_ip="0.0.0.0", container_port=80, host_port=8080, protocol="tcp", range=1), False),
-        ("pf_v6_tcp", dict(host_ip="", container_port=80, host_port=8080, protocol="tcp", range=1), True),
-        ("pf_v6_hostip", dict(host_ip="fd00::10", container_port=80, host_port=8080, protocol="tcp", range=1), True),
-        ("pf_v6_range", dict(host_ip="::", container_port=53, host_port=5300, protocol="udp", range=3), True),
+        ("pf_tcp", m("", 80, 8080, "tcp", 1), False),
+        ("pf_udp_range", m("", 53, 5300, "udp", 3), False),
+        ("pf_sctp", m("", 80, 8080, "sctp", 1), False),
+        ("pf_hostip_v4", m("192.168.1.10", 443, 8443, "tcp", 1), False),
+        ("pf_hostip_v4_range", m("192.168.1.10", 443, 8443, "udp", 2), False),
+        ("pf_wild_v4", m("0.0.0.0", 80, 8080, "tcp", 1), False),
+        ("pf_v6_tcp", m("", 80, 8080, "tcp", 1), True),
+        ("pf_v6_hostip", m("fd00::10", 80, 8080, "tcp", 1), True),
+        ("pf_v6_range", m("::", 53, 5300, "udp", 3), True),
     ):
         pf = pf_with([mapping], v6=v6)
         cmds = O.setup_port_forward(pf, O.Listing([]))
