@@ -549,19 +549,31 @@ class NftDriver(FirewallDriver):
     name = NFTABLES
 
     def __init__(self) -> None:
+        # The socket is opened now, in the namespace the driver is created in
+        # (the host's): later calls may happen while the thread visits a
+        # container's namespace.  An error is kept for the first real use,
+        # where upstream would have failed running nft.
         self._sock: NftSocket | None = None
-
-    def _socket(self) -> NftSocket:
-        if self._sock is None:
+        self._open_error: NetavarkError | None = None
+        try:
             from ..nft.transport import NftSocket
 
             self._sock = NftSocket()
+        except NetavarkError as e:
+            self._open_error = e
+
+    def _socket(self) -> NftSocket:
+        if self._sock is None:
+            if self._open_error is not None:
+                raise self._open_error
+            raise NetavarkError("nftables driver used after close")
         return self._sock
 
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
             self._sock = None
+        self._open_error = None
 
     def _run(self, planner: Callable[[View], Plan], chains: Iterable[str] = ()) -> None:
         """List, plan, commit; again from scratch if the ruleset changed meanwhile."""

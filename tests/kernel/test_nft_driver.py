@@ -34,13 +34,12 @@ Scenario = list[tuple[SetupNetwork, list[PortForwardConfig]]]
 
 
 def driver_in(ns) -> NftDriver:
-    """A driver whose netlink socket lives in ``ns`` (sockets keep their namespace)."""
-    d = NftDriver()
+    """A driver created inside ``ns``: its netlink socket stays there."""
     here = Netns.open("/proc/self/ns/net")
     there = Netns.open(ns.path)
     try:
         with there.entered(here):
-            d._socket()
+            d = NftDriver()
     finally:
         here.close()
         there.close()
