@@ -298,3 +298,41 @@ def test_subnet_chain_names() -> None:
     assert D.subnet_chain_name(n("fd10:88:a::/64"), EXAMPLE_ID, True) == \
         "nv_2f259bab_fd10-88-a--_nm64_dnat"
     assert D.subnet_chain_name(n("10.0.0.0/8"), "abc", False) == "nv_abc_10_0_0_0_nm8"
+
+
+def test_firewalld_helpers_are_called_as_upstream(monkeypatch) -> None:
+    """StrictForwardPorts refuses port forwarding before anything is changed;
+    subnets go to / leave the trusted zone (the D-Bus side is dbus.firewalld's)."""
+    from netavark.dbus import firewalld as fwd
+
+    calls: list = []
+    monkeypatch.setattr(fwd, "strict_forward_ports_enabled", lambda conn: calls.append(
+        ("strict", conn)) or True)
+    monkeypatch.setattr(fwd, "add_trusted_subnet", lambda conn, s: calls.append(("add", str(s))))
+    monkeypatch.setattr(fwd, "remove_trusted_subnet", lambda s: calls.append(("rm", str(s))))
+
+    class NoKernel(D.NftDriver):
+        def _run(self, planner, chains=()):
+            plan = planner(FakeView())
+            calls.append(("commit", len(plan.batch)))
+
+    drv = NoKernel()
+    with pytest.raises(NetavarkError) as ei:
+        drv.setup_port_forward(example_port_forward(), dbus="conn")
+    assert str(ei.value) == "Port forwarding not possible as firewalld StrictForwardPorts enabled"
+    assert calls == [("strict", "conn")]
+    calls.clear()
+    pf = example_port_forward(ports=[])
+    drv.setup_port_forward(pf, dbus="conn")  # nothing to forward: allowed
+    assert calls[0] == ("strict", "conn") and calls[1][0] == "commit"
+    drv.setup_port_forward(example_port_forward(), dbus=None)  # no bus: no check
+    calls.clear()
+    drv.setup_network(example_network(), dbus="conn")
+    assert calls[:2] == [("add", "10.88.0.0/16"), ("add", "fd00::/64")]
+    calls.clear()
+    drv.setup_network(example_network(), dbus=None)
+    assert [c for c in calls if c[0] == "add"] == []
+    calls.clear()
+    drv.teardown_network(example_network())
+    assert calls == [("rm", "10.88.0.0/16"), ("rm", "fd00::/64"), ("commit", 0)]
+    drv.close()
