@@ -90,8 +90,16 @@ def run(ctx: Context) -> None:
 
 def _apply_dns(ctx: Context, config_dir: str, dns_port: int, entries: list,
                drivers: list[NetworkDriver], ns: Namespaces) -> None:
+    from ..dns import select_dns_server
+
     aardvark_bin = ctx.aardvark_binary
-    if not os.path.exists(aardvark_bin):
+    try:
+        # aardvark-dns if it exists, else the built-in server (NETAVARK_DNS_SERVER)
+        server = select_dns_server(aardvark_bin)
+    except NetavarkError:
+        teardown_drivers(drivers, ns)
+        raise
+    if not server.usable:
         _log.info(f"dns disabled because aardvark-dns path {debug_path(aardvark_bin)} "
                   "does not exists")
         return
@@ -106,7 +114,7 @@ def _apply_dns(ctx: Context, config_dir: str, dns_port: int, entries: list,
     from ..dns.aardvark import Aardvark
 
     try:
-        Aardvark(path, ctx.rootless, aardvark_bin, dns_port).commit_netavark_entries(entries)
+        Aardvark(path, ctx.rootless, server, dns_port).commit_netavark_entries(entries)
     except NetavarkError as e:
         teardown_drivers(drivers, ns)
         raise wrap("error while applying dns entries", e) from None

@@ -52,12 +52,14 @@ def run(ctx: Context) -> None:
         # stop answering for the container before its interfaces go away
         import os
 
+        from ..dns import select_dns_server
         from ..dns.aardvark import Aardvark
 
         path = os.path.join(config_dir, "aardvark-dns")
         try:
-            Aardvark(path, ctx.rootless, ctx.aardvark_binary,
-                     dns_port).delete_from_netavark_entries(entries)
+            # the server restarted if the running one is gone (as setup chose it)
+            server = select_dns_server(ctx.aardvark_binary)
+            Aardvark(path, ctx.rootless, server, dns_port).delete_from_netavark_entries(entries)
         except NetavarkError as e:
             errors.push(wrap("remove aardvark entries", e))
 

@@ -45,17 +45,124 @@ class AardvarkEntry:
         self.is_internal = is_internal
 
 
-def dns_port_from_env() -> int:
-    """``NETAVARK_DNS_PORT`` (default 53), parsed like Rust's ``u16``."""
-    import os
+# ---------------------------------------------------------------------------
+# integers parsed like Rust's ``FromStr`` (used for NETAVARK_DNS_PORT and the pid file)
 
-    from ..errors import NetavarkError
-    from ..network.options import ParseError, parse_u16
+INT_EMPTY = "cannot parse integer from empty string"
+INT_INVALID = "invalid digit found in string"
+INT_TOO_LARGE = "number too large to fit in target type"
+INT_TOO_SMALL = "number too small to fit in target type"
+
+
+class RustIntError(ValueError):
+    """Why a string is not an integer of the wanted Rust type (message as Rust prints it)."""
+
+
+def parse_rust_int(text: str, bits: int, signed: bool) -> int:
+    """``<iN|uN as FromStr>::from_str``: optional sign, ASCII digits only, no spaces."""
+    if not text:
+        raise RustIntError(INT_EMPTY)
+    negative = False
+    digits = text
+    if text[0] == "+" or (text[0] == "-" and signed):
+        negative = text[0] == "-"
+        digits = text[1:]
+    if not digits or not (digits.isascii() and digits.isdigit()):
+        raise RustIntError(INT_INVALID)
+    value = -int(digits) if negative else int(digits)
+    high = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
+    low = -(1 << (bits - 1)) if signed else 0
+    if value > high:
+        raise RustIntError(INT_TOO_LARGE)
+    if value < low:
+        raise RustIntError(INT_TOO_SMALL)
+    return value
+
+
+def dns_port_from_env() -> int:
+    """The port aardvark-dns listens on: ``NETAVARK_DNS_PORT`` (a u16) or 53."""
+    import os
 
     value = os.environ.get("NETAVARK_DNS_PORT")
     if value is None:
         return 53
     try:
-        return parse_u16(value)
-    except ParseError as e:
+        return parse_rust_int(value, 16, False)
+    except RustIntError as e:
+        from ..errors import NetavarkError
+
         raise NetavarkError(f"Invalid NETAVARK_DNS_PORT {value}: {e}") from None
+
+
+# ---------------------------------------------------------------------------
+# which DNS server setup/teardown/update drive
+
+SERVER_ENV = "NETAVARK_DNS_SERVER"
+SERVER_MODES = ("auto", "aardvark", "builtin")
+
+
+class DnsServerCommand:
+    """The executable started as ``<argv...> --config <dir> -p <port> run``.
+
+    ``usable`` is False only when aardvark-dns was asked for (or chosen) and its
+    path does not exist: then setup skips DNS and update does nothing, as
+    upstream does; teardown still cleans the config files with it.
+    """
+
+    __slots__ = ("argv", "builtin", "path", "usable")
+
+    def __init__(self, path: str, argv: list[str] | None = None, builtin: bool = False,
+                 usable: bool = True) -> None:
+        self.path = path
+        self.argv = argv if argv is not None else [path]
+        self.builtin = builtin
+        self.usable = usable
+
+    def __repr__(self) -> str:
+        return f"DnsServerCommand({self.argv!r}, builtin={self.builtin}, usable={self.usable})"
+
+
+def builtin_server_command() -> DnsServerCommand:
+    """Our own server: the ``bin/aardvark-dns`` launcher of this checkout if there
+    is one, else ``<this python> -m netavark.dns`` (an installed package)."""
+    import os
+    import sys
+
+    pkg_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    launcher = os.path.join(pkg_root, "bin", "aardvark-dns")
+    if os.access(launcher, os.X_OK):
+        return DnsServerCommand(launcher, builtin=True)
+    python = sys.executable or "/usr/bin/python3"
+    return DnsServerCommand(python, [python, "-m", "netavark.dns"], builtin=True)
+
+
+def select_dns_server(aardvark_binary: str) -> DnsServerCommand:
+    """Choose the DNS server from ``NETAVARK_DNS_SERVER`` (``auto`` when unset).
+
+    * ``aardvark``: exactly upstream: ``--aardvark-binary`` is used if it exists,
+      otherwise DNS is disabled (``usable`` False).
+    * ``builtin``: always our stdlib server, whatever ``--aardvark-binary`` says.
+    * ``auto``: ``--aardvark-binary`` if it exists, else the built-in server, so
+      containers still resolve each other on hosts without aardvark-dns.
+    """
+    import os
+
+    mode = os.environ.get(SERVER_ENV, "auto").strip().lower() or "auto"
+    if mode not in SERVER_MODES:
+        from ..errors import NetavarkError
+
+        raise NetavarkError(f"invalid {SERVER_ENV} value {mode!r}: expected one of "
+                            f"{', '.join(SERVER_MODES)}")
+    if mode == "builtin":
+        return builtin_server_command()
+    exists = os.path.exists(aardvark_binary) if aardvark_binary else False
+    if exists or mode == "aardvark":
+        return DnsServerCommand(aardvark_binary, usable=exists)
+    return builtin_server_command()
+
+
+def aardvark_config_dir(config: str) -> str:
+    """``Path::new(config).join("aardvark-dns")``."""
+    if not config:
+        return "aardvark-dns"
+    return config + ("aardvark-dns" if config.endswith("/") else "/aardvark-dns")
