@@ -139,18 +139,22 @@ def inner(quick: bool) -> None:
     assert "nv_be7c4a11" not in out, "teardown left rules behind"
 
     def container_costs(label: str, complete: bool) -> None:
-        s, t, ps, pt = [], [], [], []
+        s, t, ps, pt, fl = [], [], [], [], []
         for _ in range(reps):
             s.append(clock.run(lambda: setup(one)))
             if complete:
                 t.append(clock.run(lambda: teardown_last(one)))
             else:
                 t.append(clock.run(lambda: drv.teardown_port_forward(one, False)))
+            # an empty interpreter started from this same (grown) process, for reference
+            fl.append(_timed(lambda: subprocess.run([sys.executable, "-I", "-c", "pass"],
+                                                    check=True)))
             ps.append(_process(True))
             pt.append(_process(False, complete))
         res[f"{label}: setup"], res[f"{label}: teardown"] = _med(s), _med(t)
         res[f"{label}: setup, process"] = (statistics.median(ps), 0.0)
         res[f"{label}: teardown, process"] = (statistics.median(pt), 0.0)
+        res[f"{label}: python3 -c pass"] = (statistics.median(fl), 0.0)
 
     container_costs("first container", True)
     drv.setup_network(net)

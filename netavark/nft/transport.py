@@ -14,8 +14,17 @@ import _socket
 import errno as _errno
 import struct
 
-from ..errors import IoError, NetavarkError
-from ..netlink.message import NLM_F_DUMP, NLMSG_ERROR, RawMessage, parse_error
+from ..errors import IoError, NetavarkError, NetlinkError
+from ..netlink.message import (
+    NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    RawMessage,
+    pack_message,
+    parse_error,
+)
 from ..netlink.socket import NETLINK_NETFILTER, NetlinkSocket, Request
 from . import consts as C
 from . import policies as P
@@ -23,6 +32,7 @@ from .batch import Batch, Reply, check_replies
 from .objects import Chain, Rule, Set, SetElems, Table, decode_genid, nfgenmsg
 
 _MSG_DONTWAIT = 0x40
+_HDR = struct.Struct("=IHHII")  # nlmsghdr
 _HDR_ERR = struct.Struct("=IHHIIi")  # nlmsghdr + the error field of nlmsgerr
 _ACK = Reply(0)
 _SO_SNDBUFFORCE = 32
@@ -114,12 +124,48 @@ class NftSocket(NetlinkSocket):
 
     def dump_rules_raw(self, table: str, chain: str | None = None,
                        family: int = C.NFPROTO_INET) -> list[bytes]:
-        """Undecoded ``NFT_MSG_NEWRULE`` payloads (callers decode only what they need)."""
+        """Undecoded ``NFT_MSG_NEWRULE`` payloads (callers decode only what they need).
+
+        A chain may hold thousands of rules (one per published port), so the
+        replies are split here with a plain loop instead of message objects.
+        """
         attrs = [("table", table), ("chain", chain)]
-        msgs = self._dump(C.NFT_MSG_GETRULE, nfgenmsg(family) + P.RULE.encode(attrs),
-                          f"list rules {table} {chain or ''}".rstrip())
+        payload = nfgenmsg(family) + P.RULE.encode(attrs)
+        op = f"list rules {table} {chain or ''}".rstrip()
+        seq = self.next_seq()
+        self.send_raw(pack_message(C.msg_type(C.NFT_MSG_GETRULE), NLM_F_REQUEST | NLM_F_DUMP,
+                                   seq, payload))
         want = C.msg_type(C.NFT_MSG_NEWRULE)
-        return [m.payload for m in msgs if m.type == want]
+        out: list[bytes] = []
+        buf = self._buf
+        while True:
+            try:
+                n = self._sock.recv_into(buf)
+            except OSError as e:
+                raise NetavarkError(f"recv from netlink: {IoError.from_os(e)}") from None
+            data = bytes(buf[:n])
+            off = 0
+            while off + 16 <= n:
+                length, mtype, flags, mseq, _pid = _HDR.unpack_from(data, off)
+                if length < 16 or off + length > n:
+                    raise NetavarkError("netlink: malformed reply to a rule dump")
+                if mseq != seq:
+                    raise NetavarkError(
+                        f"netlink: sequence_number out of sync (got {mseq}, want {seq})")
+                if mtype == want:
+                    out.append(data[off + 16:off + length])
+                elif mtype == NLMSG_DONE:
+                    if flags & NLM_F_DUMP_INTR:
+                        raise NetlinkError(_errno.EINTR, op, "dump interrupted")
+                    return out
+                elif mtype == NLMSG_ERROR:
+                    e = parse_error(RawMessage(mtype, flags, mseq, _pid,
+                                               data[off + 16:off + length]))
+                    if e.error == -_errno.ENOENT:
+                        return []
+                    if e.error:
+                        raise NetlinkError(-e.error, op, e.extack)
+                off += (length + 3) & ~3
 
     def dump_chains(self, table: str, family: int = C.NFPROTO_INET) -> list[Chain]:
         msgs = self._dump(C.NFT_MSG_GETCHAIN, nfgenmsg(family) + P.CHAIN.encode([("table", table)]),
