@@ -17,6 +17,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(HERE))))
@@ -76,10 +77,15 @@ def split_messages(buf: bytes) -> list[tuple[int, int, bytes]]:
     return out
 
 
-def capture_batch(cmds: list[dict]) -> list[list]:
-    path = f"/tmp/{NS}.json"
-    with open(path, "w") as f:
+def _tempfile(cmds: list[dict]) -> str:
+    fd, path = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
         json.dump({"nftables": cmds}, f)
+    return path
+
+
+def capture_batch(cmds: list[dict]) -> list[list]:
+    path = _tempfile(cmds)
     res = in_ns("strace", "-e", "trace=sendmsg", "-e", "write=3", "-xx", "-s", "0",
                 "nft", "-j", "-f", path)
     os.unlink(path)
@@ -96,9 +102,7 @@ def capture_batch(cmds: list[dict]) -> list[list]:
 
 def debug_text(cmds: list[dict]) -> str:
     """``nft --debug=netlink`` bytecode listing of a batch, for humans."""
-    path = f"/tmp/{NS}-d.json"
-    with open(path, "w") as f:
-        json.dump({"nftables": cmds}, f)
+    path = _tempfile(cmds)
     res = in_ns("nft", "--debug=netlink", "-c", "-j", "-f", path)
     os.unlink(path)
     return res.stdout
