@@ -292,7 +292,10 @@ class Bridge(NetworkDriver):
         d = self.data
         assert d is not None
         path = None
-        if sysctl.is_using_systemd() and not self.info.rootless:
+        # Upstream writes the file only under systemd (systemd-sysctl applies it when the
+        # device appears).  We write it for every rootful setup: other sysctl tools read
+        # /run/sysctl.d too, it is harmless otherwise, and callers can rely on it.
+        if not self.info.rootless:
             try:
                 os.mkdir(sysctl.SYSCTL_D_DIR)
             except OSError:

@@ -50,10 +50,6 @@ def bridge_sysctl_d_path(bridge: str) -> str:
     return f"{SYSCTL_D_DIR}/10-netavark-{bridge}.conf"
 
 
-def is_using_systemd() -> bool:
-    return os.path.exists("/run/systemd/system")
-
-
 class SysctlDWriter:
     """Writes a sysctl.d file before a bridge exists, so systemd-sysctl applies the
     same values when the device appears, and removes it unless committed."""

@@ -106,9 +106,10 @@ def container(netns_factory) -> Netns:
 class Netavark:
     """Runs the launcher inside ``host`` with a private /run and config dir."""
 
-    def __init__(self, host: Netns, config_dir: str) -> None:
+    def __init__(self, host: Netns, config_dir: str, sysctl_d: str) -> None:
         self.host = host
         self.config_dir = config_dir
+        self.sysctl_d = sysctl_d
         self.env = dict(os.environ)
         self.env["DBUS_SYSTEM_BUS_ADDRESS"] = ""
         for var in ("NETAVARK_FW", "NETAVARK_DNS_PORT", "RUST_LOG"):
@@ -126,10 +127,10 @@ class Netavark:
         if config:
             argv += ["--config", self.config_dir]
         argv += list(args)
-        # private mount namespace: /run/sysctl.d writes never reach the real /run
-        shell = ("mount -t tmpfs tmpfs /run/sysctl.d 2>/dev/null || "
-                 "{ mkdir -p /run/sysctl.d && mount -t tmpfs tmpfs /run/sysctl.d; }; "
+        # private mount namespace: /run/sysctl.d is the test's own directory
+        shell = ('mkdir -p /run/sysctl.d && mount --bind "$NV_SYSCTL_D" /run/sysctl.d && '
                  'exec "$@"')
+        full_env["NV_SYSCTL_D"] = self.sysctl_d
         cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", shell, "sh",
                "nsenter", f"--net={self.host.path}", *argv]
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, env=full_env,
@@ -148,4 +149,6 @@ class Netavark:
 def netavark(host, tmp_path) -> Netavark:
     cfg = tmp_path / "config"
     cfg.mkdir()
-    return Netavark(host, str(cfg))
+    sysctl_d = tmp_path / "sysctl.d"
+    sysctl_d.mkdir()
+    return Netavark(host, str(cfg), str(sysctl_d))
