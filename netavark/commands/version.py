@@ -21,16 +21,27 @@ def _git_commit(repo: str) -> str:
     """The checked-out commit, read from ``.git`` directly (no ``git`` process)."""
     git = os.path.join(repo, ".git")
     try:
+        if os.path.isfile(git):  # a worktree or submodule: ".git" names the real dir
+            with open(git) as f:
+                line = f.read().strip()
+            if line.startswith("gitdir: "):
+                git = os.path.join(repo, line[8:])
+        common = git
+        try:  # worktrees keep refs in the main repository
+            with open(os.path.join(git, "commondir")) as f:
+                common = os.path.join(git, f.read().strip())
+        except OSError:
+            pass
         with open(os.path.join(git, "HEAD")) as f:
             head = f.read().strip()
         if not head.startswith("ref: "):
             return head
         ref = head[5:]
         try:
-            with open(os.path.join(git, ref)) as f:
+            with open(os.path.join(common, ref)) as f:
                 return f.read().strip()
         except FileNotFoundError:
-            with open(os.path.join(git, "packed-refs")) as f:
+            with open(os.path.join(common, "packed-refs")) as f:
                 for line in f:
                     parts = line.split()
                     if len(parts) == 2 and parts[1] == ref:
