@@ -99,6 +99,11 @@ else
 fi
 
 step "container DNS: names resolved by the DNS server on the gateway 10.89.7.1"
+if [ -s "$CFG/aardvark-dns/aardvark.pid" ]; then
+    printf 'DNS server process: '
+    tr '\0' ' ' <"/proc/$(cat "$CFG/aardvark-dns/aardvark.pid")/cmdline"
+    echo
+fi
 in_ctr "$PY" - <<'EOF'
 import random, socket, struct
 
