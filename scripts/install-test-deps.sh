@@ -13,7 +13,7 @@ if [ ! -e "$guard" ]; then
     chmod +x "$guard"
     placed=1
 fi
-cleanup() { [ "$placed" = 1 ] && rm -f "$guard"; }
+cleanup() { if [ "$placed" = 1 ]; then rm -f "$guard"; fi; }
 trap cleanup EXIT
 apt-get update -q
 apt-get install -y -q --no-install-recommends \
