@@ -4,7 +4,7 @@
 The floor (same run, same machine) is ``python3 -I -S -c pass``: the unavoidable
 start of a Python process.  ``ip netns exec`` wraps every sample and is subtracted.
 Commands measured: ``version`` (start-up + imports), ``setup`` and ``teardown`` of one
-container on a bridge network (firewall driver ``none``).
+container on a bridge network, with firewall driver ``none`` and with ``nftables``.
 
 Run as root (it works in private network namespaces): ``bench/setup_bench.py [-n N]``.
 """
@@ -61,22 +61,31 @@ def main() -> None:
         timed(ns(host, *base, "setup", f"/run/netns/{ctr}"), env)
         timed(ns(host, *base, "teardown", f"/run/netns/{ctr}"), env)
 
-        interp, version, setup, teardown = [], [], [], []
+        nft_env = dict(env, NETAVARK_FW="nftables")
+        timed(ns(host, *base, "setup", f"/run/netns/{ctr}"), nft_env)
+        timed(ns(host, *base, "teardown", f"/run/netns/{ctr}"), nft_env)
+        interp, version, setup, teardown, nsetup, nteardown = [], [], [], [], [], []
         for _ in range(n):
             interp.append(timed(ns(host, PY, "-I", "-S", "-c", "pass")))
             version.append(timed(ns(host, LAUNCHER, "version")))
             setup.append(timed(ns(host, *base, "setup", f"/run/netns/{ctr}"), env))
             teardown.append(timed(ns(host, *base, "teardown", f"/run/netns/{ctr}"), env))
+            nsetup.append(timed(ns(host, *base, "setup", f"/run/netns/{ctr}"), nft_env))
+            nteardown.append(timed(ns(host, *base, "teardown", f"/run/netns/{ctr}"), nft_env))
         # `ip netns exec` itself is part of every sample; measure it to subtract
         wrapper = [timed(ns(host, "true")) for _ in range(n)]
         w = median_ms(wrapper)
         floor = median_ms(interp) - w
         rows = [("interpreter start (floor)", floor), ("version", median_ms(version) - w),
                 ("setup, bridge, fw none", median_ms(setup) - w),
-                ("teardown, bridge, fw none", median_ms(teardown) - w)]
+                ("teardown, bridge, fw none", median_ms(teardown) - w),
+                ("setup, bridge, fw nftables", median_ms(nsetup) - w),
+                ("teardown, bridge, fw nftables", median_ms(nteardown) - w)]
         print(f"{'command':32} {'median ms':>10} {'x floor':>8}")
         for label, ms in rows:
             print(f"{label:32} {ms:10.1f} {ms / floor:8.2f}")
+        none_setup = median_ms(setup) - w
+        print(f"nftables setup / fw-none setup: {(median_ms(nsetup) - w) / none_setup:.2f}x")
         print(json.dumps({label: round(ms, 2) for label, ms in rows}))
     finally:
         for name in (host, ctr):

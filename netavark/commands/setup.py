@@ -50,7 +50,7 @@ def run(ctx: Context) -> None:
     ns_path = ctx.args["network_namespace_path"]
     check_netns_path(ns_path)
     opts = load_network_options(ctx.file)
-    firewall = get_firewall_driver(ctx.firewall_driver)
+    firewall = get_firewall_driver(ctx.firewall_driver, one_shot=True)
     dns_port = dns_port_from_env()
 
     ns = Namespaces.open(ns_path)

@@ -63,7 +63,7 @@ def run(ctx: Context) -> None:
         except NetavarkError as e:
             errors.push(wrap("remove aardvark entries", e))
 
-    firewall = get_firewall_driver(ctx.firewall_driver)
+    firewall = get_firewall_driver(ctx.firewall_driver, one_shot=True)
     ns = Namespaces.open_host()
     try:
         try:

@@ -185,8 +185,12 @@ class FirewallDriver:
         raise NotImplementedError
 
 
-def get_firewall_driver(name: str | None) -> FirewallDriver:
-    """Instantiate the driver named on the command line / ``NETAVARK_FW`` (or the default)."""
+def get_firewall_driver(name: str | None, one_shot: bool = False) -> FirewallDriver:
+    """Instantiate the driver named on the command line / ``NETAVARK_FW`` (or the default).
+
+    ``one_shot``: the process exits after this command, so kernel clean-up that
+    would make it wait at exit may be left to a background child.
+    """
     if name is None:
         name = DEFAULT_DRIVER
     lname = name.lower()
@@ -206,7 +210,7 @@ def get_firewall_driver(name: str | None) -> FirewallDriver:
         from .nft import NftDriver
 
         _log.info("Using nftables firewall driver")
-        return NftDriver()
+        return NftDriver(release_at_exit=one_shot)
     if lname == NONE:
         from .none import NoneDriver
 

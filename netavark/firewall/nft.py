@@ -323,7 +323,7 @@ class Plan:
 
     __slots__ = ("batch", "logs")
 
-    def __init__(self) -> None:
+    def __init__(self, release_at_exit: bool = False) -> None:
         self.batch = Batch(TABLE)
         self.logs: list[str] = []
 
@@ -548,7 +548,7 @@ def _subnet_chains(subnets: Iterable[IpNet] | None, network_id: str, dnat: bool)
 class NftDriver(FirewallDriver):
     name = NFTABLES
 
-    def __init__(self) -> None:
+    def __init__(self, release_at_exit: bool = False) -> None:
         # The socket is opened now, in the namespace the driver is created in
         # (the host's): later calls may happen while the thread visits a
         # container's namespace.  An error is kept for the first real use,
@@ -561,6 +561,9 @@ class NftDriver(FirewallDriver):
             self._sock = NftSocket()
         except NetavarkError as e:
             self._open_error = e
+        else:
+            if release_at_exit:
+                self._sock.release_at_exit()
 
     def _socket(self) -> NftSocket:
         if self._sock is None:

@@ -42,6 +42,37 @@ _REPLY_COST = 1280
 _MIN_RCVBUF = 1 << 20
 
 
+def close_detached(fd: int) -> None:
+    """Close ``fd`` without waiting for the kernel's release work.
+
+    Releasing a netfilter socket after a commit makes the kernel flush the
+    transaction clean-up work (an RCU grace period, ~10 ms) before ``close``
+    returns.  A one-shot command hands its last reference to a short-lived
+    child that does the waiting, so the command itself exits at once.
+    """
+    import os
+
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(fd)
+        return
+    if pid == 0:  # child: keep nothing but the socket, close it, leave
+        try:
+            os.setsid()
+            for name in os.listdir("/proc/self/fd"):
+                other = int(name)
+                if other != fd:
+                    try:
+                        os.close(other)
+                    except OSError:
+                        pass
+            os.close(fd)
+        finally:
+            os._exit(0)
+    os.close(fd)
+
+
 class NftSocket(NetlinkSocket):
     """A ``NETLINK_NETFILTER`` socket with nf_tables conveniences."""
 
@@ -49,6 +80,22 @@ class NftSocket(NetlinkSocket):
         super().__init__(NETLINK_NETFILTER, strict=False)
         self._rcvbuf = 0
         self._sndbuf = 0
+        self._committed = False
+
+    def release_at_exit(self) -> None:
+        """Close in the background when the process exits (one-shot commands)."""
+        import atexit
+
+        atexit.register(self._release)
+
+    def _release(self) -> None:
+        if self._sock.fileno() < 0:
+            return
+        if not self._committed:
+            self.close()
+            return
+        fd = self._sock.detach()
+        close_detached(fd)
 
     # -- reads ----------------------------------------------------------
     def genid(self) -> int:
@@ -203,6 +250,7 @@ class NftSocket(NetlinkSocket):
         data, seqs = batch.encode(begin, genid, ack_all)
         self._seq = seqs[-1] + 1  # BATCH_END used the next number
         self._grow_sndbuf(len(data))
+        self._committed = True
         self.send_raw(data)
         replies: dict[int, Reply] = {}
         while self._drain_into(replies):
