@@ -115,11 +115,11 @@ class Netavark:
         for var in ("NETAVARK_FW", "NETAVARK_DNS_PORT", "RUST_LOG"):
             self.env.pop(var, None)
 
-    def __call__(self, *args: str, input: str | dict | None = None, env: dict | None = None,
-                 config: bool = True, check_rc: int | None = None,
-                 timeout: float = 30) -> subprocess.CompletedProcess:
-        if isinstance(input, dict):
-            input = json.dumps(input)
+    def command(self, args: tuple, env: dict | None, config: bool) -> tuple[list[str], dict]:
+        """argv and environment of one netavark run in the test's host namespace.
+
+        unshare, sh and nsenter all exec, so the process that runs is netavark itself.
+        """
         full_env = dict(self.env)
         if env:
             full_env.update(env)
@@ -133,6 +133,26 @@ class Netavark:
         full_env["NV_SYSCTL_D"] = self.sysctl_d
         cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", shell, "sh",
                "nsenter", f"--net={self.host.path}", *argv]
+        return cmd, full_env
+
+    def popen(self, *args: str, input: str | dict | None = None, env: dict | None = None,
+              config: bool = True) -> subprocess.Popen:
+        if isinstance(input, dict):
+            input = json.dumps(input)
+        cmd, full_env = self.command(args, env, config)
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=full_env)
+        assert proc.stdin is not None
+        proc.stdin.write(input or "")
+        proc.stdin.close()
+        return proc
+
+    def __call__(self, *args: str, input: str | dict | None = None, env: dict | None = None,
+                 config: bool = True, check_rc: int | None = None,
+                 timeout: float = 30) -> subprocess.CompletedProcess:
+        if isinstance(input, dict):
+            input = json.dumps(input)
+        cmd, full_env = self.command(args, env, config)
         res = subprocess.run(cmd, input=input, capture_output=True, text=True, env=full_env,
                              timeout=timeout)
         if check_rc is not None:

@@ -403,12 +403,50 @@ def test_ipv6_disabled_on_host(netavark, host, container):
     assert set(host.links()) == {"lo"}
 
 
-def test_teardown_ignores_sigterm(netavark, host, container):
-    # SIGTERM right at start-up must not stop the cleanup
-    nv_setup(netavark, container, simple_doc())
-    res = netavark("teardown", container.path, input=simple_doc(), env=FW_NONE)
-    assert res.returncode == 0
+SLOW_PLUGIN = """#!{python}
+import json, sys, time
+doc = json.load(sys.stdin)
+if sys.argv[1] == "teardown":
+    open(sys.argv[0] + ".started", "w").close()
+    time.sleep(1.5)
+else:
+    print(json.dumps({{"interfaces": {{}}}}))
+"""
+
+
+def test_teardown_finishes_despite_sigterm_and_sigint(netavark, host, container, tmp_path):
+    import signal
+    import stat
+    import sys
+    import time
+
+    plugin = tmp_path / "slowplug"
+    plugin.write_text(SLOW_PLUGIN.format(python=sys.executable))
+    plugin.chmod(plugin.stat().st_mode | stat.S_IXUSR)
+    doc = simple_doc()
+    doc["network_info"]["slow"] = {"name": "slow", "id": "cd" * 32, "driver": "slowplug",
+                                   "ipv6_enabled": False, "internal": False,
+                                   "dns_enabled": False}
+    # the plugin network first: teardown is still busy with it when the signals come
+    doc["networks"] = {"slow": {"interface_name": "eth9"}, **doc["networks"]}
+    args = ("--plugin-directory", str(tmp_path))
+    res = netavark(*args, "setup", container.path, input=doc, env=FW_NONE)
+    assert res.returncode == 0, res
+    assert "podman0" in host.links()
+    proc = netavark.popen(*args, "teardown", container.path, input=doc, env=FW_NONE)
+    started = tmp_path / "slowplug.started"
+    deadline = time.time() + 10
+    while not started.exists() and time.time() < deadline:
+        time.sleep(0.02)
+    assert started.exists(), "the plugin's teardown never started"
+    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    stdout, stderr = proc.stdout.read(), proc.stderr.read()
+    assert proc.returncode == 0, (stdout, stderr)
+    # the bridge network after the plugin was still torn down
     assert set(host.links()) == {"lo"}
+    assert set(container.links()) == {"lo"}
 
 
 PODMAN = os.path.join(ROOT, "tests", "data", "podman-4.3.1")
