@@ -63,3 +63,59 @@ def test_created_network_sets_up_and_tears_down(host, container, netavark) -> No
     netavark("--firewall-driver", "none", "teardown", container.path, input=json.dumps(opts),
              check_rc=0)
     assert "podman1" not in host.links()
+
+
+# ---------------------------------------------------------------------------
+# property: whatever create returns, setup accepts and teardown removes again
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from netavark.ip import IpAddr, IpNet  # noqa: E402
+
+bridge_options = st.fixed_dictionaries({}, optional={
+    "mtu": st.integers(1280, 9000).map(str),
+    "isolate": st.sampled_from(["true", "false", "strict"]),
+    "metric": st.integers(1, 1000).map(str),
+    "no_default_route": st.sampled_from(["true", "false"]),
+})
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(options=bridge_options, ipv6=st.booleans(), internal=st.booleans(),
+       explicit=st.one_of(st.none(), st.integers(0, 255).map(lambda b: f"10.77.{b}.0/24")),
+       ports=st.lists(st.integers(1024, 60000), max_size=3, unique=True))
+def test_any_created_bridge_network_sets_up_and_tears_down(host, container, netavark, options,
+                                                           ipv6, internal, explicit, ports):
+    doc = base_input(name="prop", ipv6_enabled=ipv6, internal=internal)
+    if options:
+        doc["network"]["options"] = options
+    if explicit:
+        doc["network"]["subnets"] = [{"subnet": explicit}]
+    net = netavark.json("create", input=doc, config=False)
+    static = []
+    for s in net["subnets"]:
+        base = IpNet.parse(s["subnet"]).network()
+        static.append(str(IpAddr(base.version, base.value + 2)))
+    opts = {
+        "container_id": "e" * 64, "container_name": "ctr",
+        "port_mappings": [{"host_ip": "", "container_port": p, "host_port": p, "range": 1,
+                           "protocol": "tcp"} for p in ports],
+        "networks": {"prop": {"interface_name": "eth0", "static_ips": static}},
+        "network_info": {"prop": net},
+    }
+    status = netavark.json("setup", container.path, input=json.dumps(opts))
+    got = [a["ipnet"].split("/")[0] for a in status["prop"]["interfaces"]["eth0"]["subnets"]]
+    assert got == static
+    eth0 = container.ip("-j", "addr", "show", "eth0")[0]
+    assert set(static) <= {a["local"] for a in eth0["addr_info"]}
+    if "mtu" in options:
+        assert eth0["mtu"] == int(options["mtu"])
+    defaults = container.ip("route", "show", "default")
+    assert bool(defaults) == (not internal and options.get("no_default_route") != "true")
+    netavark("teardown", container.path, input=json.dumps(opts), check_rc=0)
+    assert set(host.links()) == {"lo"} and set(container.links()) == {"lo"}
+    rules = host.run("nft", "list", "ruleset").stdout
+    for s in net["subnets"]:
+        assert IpNet.parse(s["subnet"]).trunc().__str__() not in rules
