@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# integers parsed like Rust's ``FromStr`` (NETAVARK_DNS_PORT, the pid file)
+from ..network.options import ParseError as RustIntError
+from ..network.options import parse_int as parse_rust_int
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..ip import IpAddr
@@ -43,40 +47,6 @@ class AardvarkEntry:
         self.container_names = container_names
         self.container_dns_servers = container_dns_servers
         self.is_internal = is_internal
-
-
-# ---------------------------------------------------------------------------
-# integers parsed like Rust's ``FromStr`` (used for NETAVARK_DNS_PORT and the pid file)
-
-INT_EMPTY = "cannot parse integer from empty string"
-INT_INVALID = "invalid digit found in string"
-INT_TOO_LARGE = "number too large to fit in target type"
-INT_TOO_SMALL = "number too small to fit in target type"
-
-
-class RustIntError(ValueError):
-    """Why a string is not an integer of the wanted Rust type (message as Rust prints it)."""
-
-
-def parse_rust_int(text: str, bits: int, signed: bool) -> int:
-    """``<iN|uN as FromStr>::from_str``: optional sign, ASCII digits only, no spaces."""
-    if not text:
-        raise RustIntError(INT_EMPTY)
-    negative = False
-    digits = text
-    if text[0] == "+" or (text[0] == "-" and signed):
-        negative = text[0] == "-"
-        digits = text[1:]
-    if not digits or not (digits.isascii() and digits.isdigit()):
-        raise RustIntError(INT_INVALID)
-    value = -int(digits) if negative else int(digits)
-    high = (1 << (bits - 1)) - 1 if signed else (1 << bits) - 1
-    low = -(1 << (bits - 1)) if signed else 0
-    if value > high:
-        raise RustIntError(INT_TOO_LARGE)
-    if value < low:
-        raise RustIntError(INT_TOO_SMALL)
-    return value
 
 
 def dns_port_from_env() -> int:

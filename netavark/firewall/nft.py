@@ -321,11 +321,19 @@ class KernelView(View):
 class Plan:
     """A batch plus the INFO lines its planning produced."""
 
-    __slots__ = ("batch", "logs")
+    __slots__ = ("batch", "deleted", "logs")
 
-    def __init__(self, release_at_exit: bool = False) -> None:
+    def __init__(self) -> None:
         self.batch = Batch(TABLE)
         self.logs: list[str] = []
+        self.deleted: set[tuple[str, int]] = set()
+
+    def delete_rules(self, chain: str, handles: list[int]) -> None:
+        """Delete rules by handle, each once even when several criteria match it."""
+        for h in handles:
+            if (chain, h) not in self.deleted:
+                self.deleted.add((chain, h))
+                self.batch.delete_rule(chain, h)
 
 
 def plan_setup_network(net: SetupNetwork, view: View) -> Plan:
@@ -483,14 +491,7 @@ def plan_teardown_network(net: SetupNetwork, view: View,
                           on_subnet: Callable[[IpNet], None] | None = None) -> Plan:
     p = Plan()
     b = p.batch
-    seen: set[tuple[str, int]] = set()
-
-    def delete(chain: str, handles: list[int]) -> None:
-        for h in handles:
-            if (chain, h) not in seen:
-                seen.add((chain, h))
-                b.delete_rule(chain, h)
-
+    delete = p.delete_rules
     for s in net.subnets or ():
         pred = right_prefix(s)
         needle = s.network().packed[:max(1, (s.prefix + 7) // 8)]
@@ -517,14 +518,7 @@ def plan_teardown_port_forward(pf: PortForwardConfig, complete: bool, view: View
     ports = {pm.host_port for pm in pf.port_mappings or ()}
     ports |= {(pm.host_port + i) & 0xFFFF for pm in pf.port_mappings or ()
               for i in range(pm.range or 1)}
-    seen: set[tuple[str, int]] = set()
-
-    def delete(chain: str, handles: list[int]) -> None:
-        for h in handles:
-            if (chain, h) not in seen:
-                seen.add((chain, h))
-                b.delete_rule(chain, h)
-
+    delete = p.delete_rules
     for chain, stmts_set in wanted.items():
         delete(chain, view.find_equal(chain, stmts_set, ports))
     if complete:

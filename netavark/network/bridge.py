@@ -11,7 +11,7 @@ import errno
 import os
 
 from .. import log
-from ..config import NetInterface, StatusBlock
+from ..config import StatusBlock
 from ..dns import DNS_DOMAIN, AardvarkEntry, safe_string
 from ..errors import ErrorList, NetavarkError, errno_of, wrap
 from ..ip import IpNet
@@ -19,7 +19,14 @@ from ..netlink.links import Bridge as BridgeLink
 from ..netlink.links import Veth, VethPeer, kind_debug_name
 from ..rustfmt import debug_str
 from . import sysctl
-from .core import Undo, add_addresses, configure_container_side, delete_route, network_hash_name
+from .core import (
+    Undo,
+    add_addresses,
+    configure_container_side,
+    container_status,
+    delete_route,
+    network_hash_name,
+)
 from .driver import NetworkDriver
 from .ipam import create_route_list, default_routes, get_ipam_addresses
 from .options import (
@@ -148,20 +155,7 @@ class Bridge(NetworkDriver):
         net = info.network
         bridge_index, mac, writer, created = self._create_interfaces(host, netns, undo)
 
-        status = StatusBlock(dns_search_domains=[], dns_server_ips=[], interfaces={})
-        if d.ipam.dhcp_enabled:
-            from .dhcp import get_dhcp_lease
-
-            subnets, dns_servers, domain = get_dhcp_lease(
-                d.bridge, d.container_if, info.netns_path, mac,
-                info.container_hostname or "", info.container_id)
-            if info.container_dns_servers is None:
-                status.dns_server_ips = dns_servers
-            if domain is not None:
-                status.dns_search_domains = domain
-        else:
-            subnets = list(d.ipam.net_addresses)
-        status.interfaces = {d.container_if: NetInterface(mac, subnets)}
+        status = container_status(info, d.ipam, d.bridge, d.container_if, mac)
 
         entry = None
         if net.dns_enabled:

@@ -17,8 +17,11 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from ..config import StatusBlock
     from ..ip import IpNet
     from ..netlink.route import RouteSpec
+    from .driver import DriverInfo
+    from .ipam import IpamAddresses
 
 _route_log = log.Logger("netavark::network::netlink_route")
 
@@ -160,6 +163,28 @@ def configure_container_side(handle: RtnlHandle, index: int, addrs: list[IpNet],
     err = first_error(reqs, ctxs, v6)
     if err is not None:
         raise err
+
+
+def container_status(info: DriverInfo, ipam: IpamAddresses, dhcp_iface: str,
+                     container_if: str, mac: str) -> StatusBlock:
+    """The StatusBlock of one container interface; with IPAM ``dhcp`` the lease decides."""
+    from ..config import NetInterface, StatusBlock
+
+    status = StatusBlock(dns_search_domains=[], dns_server_ips=[], interfaces={})
+    if ipam.dhcp_enabled:
+        from .dhcp import get_dhcp_lease
+
+        subnets, dns_servers, domain = get_dhcp_lease(
+            dhcp_iface, container_if, info.netns_path, mac, info.container_hostname or "",
+            info.container_id)
+        if info.container_dns_servers is None:
+            status.dns_server_ips = dns_servers
+        if domain is not None:
+            status.dns_search_domains = domain
+    else:
+        subnets = list(ipam.net_addresses)
+    status.interfaces = {container_if: NetInterface(mac, subnets)}
+    return status
 
 
 def delete_route(handle: RtnlHandle, route: RouteSpec) -> None:

@@ -26,7 +26,7 @@ class ParseError(Exception):
     """The display text of a Rust ``ParseIntError``/``ParseBoolError``/``AddrParseError``."""
 
 
-def _int(text: str, bits: int, signed: bool) -> int:
+def parse_int(text: str, bits: int, signed: bool) -> int:
     """Rust's ``from_str_radix(text, 10)``: digits are taken left to right and
     the first problem wins, so ``99999999999x`` overflows before the ``x``."""
     if not text:
@@ -57,15 +57,15 @@ def _int(text: str, bits: int, signed: bool) -> int:
 
 
 def parse_u16(text: str) -> int:
-    return _int(text, 16, False)
+    return parse_int(text, 16, False)
 
 
 def parse_u32(text: str) -> int:
-    return _int(text, 32, False)
+    return parse_int(text, 32, False)
 
 
 def parse_i32(text: str) -> int:
-    return _int(text, 32, True)
+    return parse_int(text, 32, True)
 
 
 def parse_bool(text: str) -> bool:

@@ -13,7 +13,7 @@ import errno
 import os
 
 from .. import log
-from ..config import NetInterface, StatusBlock
+from ..config import StatusBlock
 from ..errors import NetavarkError, errno_of, wrap
 from ..netlink import rtnl
 from ..netlink.links import Ipvlan, Macvlan
@@ -21,7 +21,7 @@ from ..netlink.message import NLM_F_ACK, NLM_F_CREATE
 from ..netlink.route import CREATE_FLAGS, route_request, set_up_request
 from ..netlink.socket import Request
 from . import sysctl
-from .core import Undo, addr_requests, delete_route, first_error
+from .core import Undo, addr_requests, container_status, delete_route, first_error
 from .driver import NetworkDriver
 from .ipam import create_route_list, default_routes, get_ipam_addresses
 from .options import (
@@ -183,20 +183,7 @@ class Vlan(NetworkDriver):
 
         mac = self._create_link(host, netns, undo)
 
-        status = StatusBlock(dns_search_domains=[], dns_server_ips=[], interfaces={})
-        if d.ipam.dhcp_enabled:
-            from .dhcp import get_dhcp_lease
-
-            subnets, dns_servers, domain = get_dhcp_lease(
-                d.host_if, d.container_if, info.netns_path, mac,
-                info.container_hostname or "", info.container_id)
-            if info.container_dns_servers is None:
-                status.dns_server_ips = dns_servers
-            if domain is not None:
-                status.dns_search_domains = domain
-        else:
-            subnets = list(d.ipam.net_addresses)
-        status.interfaces = {d.container_if: NetInterface(mac, subnets)}
+        status = container_status(info, d.ipam, d.host_if, d.container_if, mac)
         return status, None
 
     def _parent_index(self, host: RtnlHandle) -> int:
