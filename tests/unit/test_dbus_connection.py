@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
-import subprocess
 import threading
 import time
 
@@ -17,10 +15,6 @@ from netavark.dbus.connection import Connection
 from netavark.dbus.marshal import DbusDecodeError
 from netavark.dbus.message import ERROR, METHOD_RETURN, SIGNAL, Framer, Message
 from netavark.errors import DbusError
-from tests.conftest import TESTDATA
-
-BUS_CONF = os.path.join(TESTDATA, "dbus", "bus.conf")
-
 
 # -- a scripted peer ---------------------------------------------------------------
 
@@ -249,20 +243,6 @@ def test_connect_errors(tmp_path) -> None:
 # -- a real dbus-daemon -------------------------------------------------------------
 
 
-@pytest.fixture
-def daemon(tmp_path):
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("needs dbus-daemon (package dbus-daemon)")
-    address = f"unix:path={tmp_path}/bus"
-    res = subprocess.run(["dbus-daemon", f"--address={address}", "--print-pid",
-                          f"--config-file={BUS_CONF}"], capture_output=True, text=True,
-                         check=True)
-    pid = int(res.stdout.split()[0])
-    yield address, pid
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def test_system_bus_from_environment(daemon, monkeypatch) -> None:

@@ -11,14 +11,11 @@ from __future__ import annotations
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
-
-import pytest
 
 from netavark.dbus.connection import Connection
 from netavark.dbus.firewalld import FIREWALLD, INTERFACE, PATH
@@ -26,26 +23,11 @@ from netavark.dbus.message import Message
 from netavark.firewall import PortForwardConfig, SetupNetwork
 from netavark.firewall.state import write_fw_config
 from netavark.ip import IpNet
-from tests.conftest import LAUNCHER, TESTDATA
+from tests.conftest import LAUNCHER
 
-BUS_CONF = os.path.join(TESTDATA, "dbus", "bus.conf")
 SUCCESS = "[INFO  netavark::commands::firewalld_reload] Successfully reloaded firewall rules"
 
 
-@pytest.fixture
-def daemon(tmp_path):
-    if shutil.which("dbus-daemon") is None:
-        pytest.skip("needs dbus-daemon (package dbus-daemon)")
-    address = f"unix:path={tmp_path}/bus"
-    res = subprocess.run(["dbus-daemon", f"--address={address}", "--print-pid",
-                          f"--config-file={BUS_CONF}"], capture_output=True, text=True,
-                         check=True)
-    pid = int(res.stdout.split()[0])
-    yield address, pid
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 class Reloader:
